@@ -1,0 +1,54 @@
+import { input, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { buildScope } from './build-scope.js';
+import { entryFlow } from './entry-flow.js';
+import { exitFlow } from './exit-flow.js';
+import { dense, dropout, globalPool } from './layers.js';
+import { middleFlow } from './middle-flow.js';
+import { resolveXceptionOptions, type XceptionOptions } from './xception-options.js';
+
+/**
+ * Builds an Xception model (Chollet 2017) as a `tf.LayersModel`.
+ *
+ * With the default `'keras'` preset the model is Keras Applications'
+ * `Xception` layer for layer: the same graph, layer order, layer names and
+ * weight shapes, 22,910,480 parameters with the 1000-class top (20,861,480
+ * without). The `'postact'` preset builds the course material's
+ * post-activation variant. Options are checked before anything is built:
+ * bad options throw {@link XceptionConfigError} and allocate nothing.
+ *
+ * The library never picks a TensorFlow.js backend; set one first (see the README).
+ *
+ * @param options - See {@link XceptionOptions}.
+ * @returns An uncompiled model: `[batch, h, w, c]` in; `[batch, numClasses]`
+ *   (top), `[batch, 2048]` (pooling) or `[batch, h/32, w/32, 2048]` out.
+ * @throws {@link XceptionConfigError} for bad options.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { createXception } from 'xception-ts';
+ *
+ * const model = createXception();                 // Keras Applications' Xception
+ * model.countParams();                             // 22910480
+ * const course = createXception({ preset: 'postact', numClasses: 100 }); // 21066380 params
+ * const backbone = createXception({ includeTop: false, pooling: 'avg', inputShape: [224, 224, 3] });
+ * ```
+ */
+export function createXception(options?: XceptionOptions): LayersModel {
+  const resolved = resolveXceptionOptions(options);
+  const { preset, middleFlowRepeats } = resolved;
+  return buildScope(() => {
+    const image = input({ shape: resolved.inputShape, name: 'input' });
+    let x: SymbolicTensor = entryFlow(image, { preset: preset.name });
+    x = middleFlow(x, { preset: preset.name, repeats: middleFlowRepeats });
+    x = exitFlow(x, { preset: preset.name, firstBlock: 5 + middleFlowRepeats });
+    if (resolved.includeTop) {
+      x = globalPool(x, 'avg', 'avg_pool');
+      if (resolved.dropout > 0) x = dropout(x, resolved.dropout, 'top_dropout');
+      x = dense(x, { units: resolved.numClasses, activation: resolved.classifierActivation, name: 'predictions' });
+    } else if (resolved.pooling !== undefined) {
+      x = globalPool(x, resolved.pooling, `${resolved.pooling}_pool`);
+    }
+    return model({ inputs: image, outputs: x, name: resolved.name });
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Base class of every error that xception-ts throws on purpose.
+ *
+ * Catch this to tell xception-ts' own errors (bad options, bad input) apart
+ * from failures of TensorFlow.js or of the runtime.
+ *
+ * @example
+ * ```ts
+ * import { createXception, XceptionError } from 'xception-ts';
+ *
+ * try {
+ *   createXception({ numClasses: 0 });
+ * } catch (error) {
+ *   if (error instanceof XceptionError) console.error(error.message);
+ * }
+ * ```
+ */
+export class XceptionError extends Error {
+  override name = 'XceptionError';
+}
+
+/**
+ * Thrown when options describe a model that cannot be built: a bad
+ * `numClasses`, `inputShape`, `pooling`, an unknown preset, a block option
+ * out of range. The message echoes the bad value and says what is allowed.
+ * Nothing was built and no tensor was left behind.
+ *
+ * @example
+ * ```ts
+ * import { createXception, XceptionConfigError } from 'xception-ts';
+ *
+ * try {
+ *   createXception({ inputShape: [20, 20, 3] });
+ * } catch (error) {
+ *   if (error instanceof XceptionConfigError) {
+ *     // "inputShape [20,20,3]: spatial size 20 is below 32, the smallest input ..."
+ *     console.error(error.message);
+ *   }
+ * }
+ * ```
+ */
+export class XceptionConfigError extends XceptionError {
+  override name = 'XceptionConfigError';
+}

@@ -1,0 +1,42 @@
+/**
+ * xception-ts: the Xception CNN (Chollet 2017) for TensorFlow.js.
+ *
+ * - {@link createXception} builds the whole model, Keras Applications-exact by default.
+ * - {@link separableBlock}, {@link entryFlow}, {@link middleFlow} and
+ *   {@link exitFlow} compose on tfjs symbolic tensors like Keras layers.
+ * - {@link XCEPTION_PRESETS} lists the variants as data.
+ *
+ * The package never imports a TensorFlow.js backend: import
+ * `@tensorflow/tfjs`, `@tensorflow/tfjs-node(-gpu)` or a backend package and
+ * pick one before building a model.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { createXception } from 'xception-ts';
+ *
+ * await tf.ready();
+ * const model = createXception({ numClasses: 10, inputShape: [150, 150, 3] });
+ * const probabilities = model.predict(tf.zeros([1, 150, 150, 3])) as tf.Tensor;
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export { createXception } from './create-xception.js';
+export { entryFlow, type EntryFlowOptions } from './entry-flow.js';
+export { XceptionConfigError, XceptionError } from './errors.js';
+export { exitFlow, type ExitFlowOptions } from './exit-flow.js';
+export type { FlowOptions } from './flow-options.js';
+export { middleFlow, type MiddleFlowOptions } from './middle-flow.js';
+export {
+  getPreset,
+  listPresets,
+  XCEPTION_PRESETS,
+  type BlockActivation,
+  type Padding,
+  type XceptionPreset,
+  type XceptionPresetName,
+} from './presets.js';
+export { separableBlock, type SeparableBlockOptions } from './separable-block.js';
+export type { XceptionOptions, XceptionPooling } from './xception-options.js';

@@ -1,0 +1,163 @@
+import { XceptionConfigError } from './errors.js';
+import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
+import { requireInteger, requireName, requireOneOf, show } from './validation.js';
+
+/** Global pooling applied to the last feature map when `includeTop` is false. */
+export type XceptionPooling = 'avg' | 'max';
+
+/** The {@link createXception} function options. Every field is optional. */
+export interface XceptionOptions {
+  /**
+   * The variant to build: `'keras'` (Keras Applications exactly) or
+   * `'postact'` (the course material's post-activation variant). See
+   * {@link XCEPTION_PRESETS}. @defaultValue `'keras'`
+   */
+  preset?: XceptionPresetName;
+  /**
+   * `[height, width, channels]`, channels last. Height and width may be
+   * `null` (any size) only without the top. @defaultValue the preset's, `[299, 299, 3]`
+   */
+  inputShape?: [number | null, number | null, number];
+  /** Whether to add global average pooling and the dense classifier. @defaultValue `true` */
+  includeTop?: boolean;
+  /** Classifier units; used only with the top. @defaultValue `1000` */
+  numClasses?: number;
+  /** Global pooling without the top: `'avg'`, `'max'`, or none (a 4D output). @defaultValue none */
+  pooling?: XceptionPooling;
+  /** Activation of the classifier: `'softmax'` or `'linear'` (logits). @defaultValue `'softmax'` */
+  classifierActivation?: 'softmax' | 'linear';
+  /** Dropout rate in [0, 1) before the classifier; used only with the top. @defaultValue `0` (no layer) */
+  dropout?: number;
+  /** Number of middle-flow units. @defaultValue the preset's, `8` */
+  middleFlowRepeats?: number;
+  /**
+   * Accept spatial sizes from the graph's minimum (32) up to 70, which Keras
+   * Applications refuses. @defaultValue `false`
+   */
+  allowSmallInput?: boolean;
+  /** The model's name. @defaultValue `'xception'` */
+  name?: string;
+}
+
+/** {@link XceptionOptions} with every default filled in and every value checked. @internal */
+export interface ResolvedXceptionOptions {
+  preset: XceptionPreset;
+  inputShape: [number | null, number | null, number];
+  includeTop: boolean;
+  numClasses: number;
+  pooling: XceptionPooling | undefined;
+  classifierActivation: 'softmax' | 'linear';
+  dropout: number;
+  middleFlowRepeats: number;
+  name: string;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
+  'dropout', 'middleFlowRepeats', 'allowSmallInput', 'name',
+]);
+
+/**
+ * Checks every option and fills in the defaults, in one place, before any
+ * layer or tensor exists. @internal
+ */
+export function resolveXceptionOptions(options: XceptionOptions = {}): ResolvedXceptionOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new XceptionConfigError(`createXception options must be an object; got ${show(options)}.`);
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
+  if (unknown.length > 0) {
+    throw new XceptionConfigError(
+      `Unknown createXception option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `valid options are ${[...KNOWN_OPTIONS].map((k) => `'${k}'`).join(', ')}.`,
+    );
+  }
+  const preset = getPreset(options.preset);
+  const includeTop = requireBoolean('includeTop', options.includeTop ?? true);
+  const allowSmallInput = requireBoolean('allowSmallInput', options.allowSmallInput ?? false);
+  const inputShape = resolveInputShape(options.inputShape ?? preset.defaultInputShape, preset, includeTop, allowSmallInput);
+  const numClasses = requireInteger('numClasses', options.numClasses ?? 1000, 1);
+  const classifierActivation = requireOneOf(
+    'classifierActivation',
+    options.classifierActivation ?? 'softmax',
+    ['softmax', 'linear'] as const,
+  );
+  const pooling =
+    options.pooling == null ? undefined : requireOneOf('pooling', options.pooling, ['avg', 'max'] as const);
+  if (includeTop && pooling !== undefined) {
+    throw new XceptionConfigError(
+      `pooling '${pooling}' applies only with includeTop: false; the top always uses global average pooling.`,
+    );
+  }
+  const dropout = options.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+    throw new XceptionConfigError(`dropout must be a number in [0, 1); got ${show(dropout)}.`);
+  }
+  if (!includeTop && dropout > 0) {
+    throw new XceptionConfigError(`dropout ${dropout} applies to the classifier and needs includeTop: true.`);
+  }
+  return {
+    preset,
+    inputShape,
+    includeTop,
+    numClasses,
+    pooling,
+    classifierActivation,
+    dropout,
+    middleFlowRepeats: requireInteger('middleFlowRepeats', options.middleFlowRepeats ?? preset.middleRepeats, 0),
+    name: requireName('name', options.name ?? 'xception', false),
+  };
+}
+
+function requireBoolean(what: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new XceptionConfigError(`${what} must be true or false; got ${show(value)}.`);
+  }
+  return value;
+}
+
+function resolveInputShape(
+  shape: unknown,
+  preset: XceptionPreset,
+  includeTop: boolean,
+  allowSmallInput: boolean,
+): [number | null, number | null, number] {
+  const where = `inputShape ${show(shape)}`;
+  if (!Array.isArray(shape) || shape.length !== 3) {
+    const rank = Array.isArray(shape) ? `rank ${shape.length}` : 'not an array';
+    throw new XceptionConfigError(
+      `${where} must be [height, width, channels] (rank 3, channels last, no batch dimension); it is ${rank}.`,
+    );
+  }
+  const [height, width, channels] = shape as unknown[];
+  if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 1) {
+    throw new XceptionConfigError(`${where}: channels must be an integer >= 1; got ${show(channels)}.`);
+  }
+  for (const [label, size] of [['height', height], ['width', width]] as const) {
+    if (size === null || size === undefined) {
+      if (includeTop) {
+        throw new XceptionConfigError(
+          `${where}: ${label} is undefined, but a model with includeTop: true needs a fixed input size ` +
+            '(give numbers, or set includeTop: false).',
+        );
+      }
+      continue;
+    }
+    if (typeof size !== 'number' || !Number.isInteger(size)) {
+      throw new XceptionConfigError(`${where}: ${label} must be an integer or null; got ${show(size)}.`);
+    }
+    if (size < preset.minInputSize) {
+      throw new XceptionConfigError(
+        `${where}: ${label} ${size} is below ${preset.minInputSize}, the smallest input the Xception graph ` +
+          `supports (its exit flow is then 1×1).`,
+      );
+    }
+    if (size < preset.recommendedMinInputSize && !allowSmallInput) {
+      throw new XceptionConfigError(
+        `${where}: ${label} ${size} is below ${preset.recommendedMinInputSize}, the smallest size Keras ` +
+          `Applications accepts; pass allowSmallInput: true to build it anyway (down to ${preset.minInputSize}).`,
+      );
+    }
+  }
+  return [height as number | null, width as number | null, channels];
+}
