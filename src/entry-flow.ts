@@ -1,6 +1,7 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { buildScope } from './build-scope.js';
-import { explainBuildFailure, resolveFlowBase, type FlowOptions } from './flow-options.js';
+import { XceptionConfigError } from './errors.js';
+import { resolveFlowBase, type FlowOptions } from './flow-options.js';
 import { downsamplingUnit } from './downsampling-unit.js';
 import { batchNorm, conv2d, relu } from './layers.js';
 import type { Padding } from './presets.js';
@@ -55,27 +56,34 @@ export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): Symbol
     ['valid', 'same'] as const,
   );
   const filters = requireWidths('entryFlow: filters', options?.filters ?? preset.entryFilters);
+  // A 'valid' stem maps s → floor((s - 3) / 2) + 1 → that - 2, so it needs s >= 7; a 'same' stem takes any size.
+  const smallestInput = stemPadding === 'valid' ? 7 : 1;
+  (['height', 'width'] as const).forEach((label, axis) => {
+    const size = x.shape[axis + 1];
+    if (size != null && size < smallestInput) {
+      throw new XceptionConfigError(
+        `entryFlow: input ${label} ${size} is too small for a '${stemPadding}' stem ` +
+          `(two 3×3 convolutions, the first with stride 2); it needs at least ${smallestInput}.`,
+      );
+    }
+  });
 
-  try {
-    return buildScope(() => {
-      // Block 1: the stem.
-      let y = conv2d(x, { filters: stemFilters[0], kernelSize: 3, strides: 2, padding: stemPadding, name: `${prefix}block1_conv1` });
-      y = batchNorm(y, `${prefix}block1_conv1_bn`);
-      y = relu(y, `${prefix}block1_conv1_act`);
-      y = conv2d(y, { filters: stemFilters[1], kernelSize: 3, strides: 1, padding: stemPadding, name: `${prefix}block1_conv2` });
-      y = batchNorm(y, `${prefix}block1_conv2_bn`);
-      y = relu(y, `${prefix}block1_conv2_act`);
+  return buildScope(() => {
+    // Block 1: the stem.
+    let y = conv2d(x, { filters: stemFilters[0], kernelSize: 3, strides: 2, padding: stemPadding, name: `${prefix}block1_conv1` });
+    y = batchNorm(y, `${prefix}block1_conv1_bn`);
+    y = relu(y, `${prefix}block1_conv1_act`);
+    y = conv2d(y, { filters: stemFilters[1], kernelSize: 3, strides: 1, padding: stemPadding, name: `${prefix}block1_conv2` });
+    y = batchNorm(y, `${prefix}block1_conv2_bn`);
+    y = relu(y, `${prefix}block1_conv2_act`);
 
-      // Blocks 2, 3, …: downsampling units with a 1×1 convolution on the shortcut.
-      filters.forEach((width, unit) => {
-        const block = `${prefix}block${unit + 2}`;
-        // The stem ends with a ReLU, so a pre-activation first unit starts without one.
-        const firstActivation = blockActivation === 'pre' && unit === 0 ? 'none' : blockActivation;
-        y = downsamplingUnit(y, block, [width, width], [firstActivation, blockActivation]);
-      });
-      return y;
+    // Blocks 2, 3, …: downsampling units with a 1×1 convolution on the shortcut.
+    filters.forEach((width, unit) => {
+      const block = `${prefix}block${unit + 2}`;
+      // The stem ends with a ReLU, so a pre-activation first unit starts without one.
+      const firstActivation = blockActivation === 'pre' && unit === 0 ? 'none' : blockActivation;
+      y = downsamplingUnit(y, block, [width, width], [firstActivation, blockActivation]);
     });
-  } catch (error) {
-    explainBuildFailure('entryFlow', x.shape, error);
-  }
+    return y;
+  });
 }

@@ -1,7 +1,7 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { buildScope } from './build-scope.js';
 import { downsamplingUnit } from './downsampling-unit.js';
-import { explainBuildFailure, resolveFlowBase, type FlowOptions } from './flow-options.js';
+import { resolveFlowBase, type FlowOptions } from './flow-options.js';
 import { separableBlock } from './separable-block.js';
 import { requireFeatureMap, requireInteger, requireWidthPair } from './validation.js';
 
@@ -43,15 +43,11 @@ export function exitFlow(x: SymbolicTensor, options?: ExitFlowOptions): Symbolic
   const convFilters = requireWidthPair('exitFlow: convFilters', options?.convFilters ?? preset.exitConvFilters);
   const firstBlock = requireInteger('exitFlow: firstBlock', options?.firstBlock ?? 13, 1);
 
-  try {
-    return buildScope(() => {
-      const unit = `${prefix}block${firstBlock}`;
-      let y = downsamplingUnit(x, unit, unitFilters, [blockActivation, blockActivation]);
-      const last = `${prefix}block${firstBlock + 1}`;
-      y = separableBlock(y, { filters: convFilters[0], activation: 'post', name: `${last}_sepconv1` });
-      return separableBlock(y, { filters: convFilters[1], activation: 'post', name: `${last}_sepconv2` });
-    });
-  } catch (error) {
-    explainBuildFailure('exitFlow', x.shape, error);
-  }
+  return buildScope(() => {
+    const unit = `${prefix}block${firstBlock}`;
+    let y = downsamplingUnit(x, unit, unitFilters, [blockActivation, blockActivation]);
+    const last = `${prefix}block${firstBlock + 1}`;
+    y = separableBlock(y, { filters: convFilters[0], activation: 'post', name: `${last}_sepconv1` });
+    return separableBlock(y, { filters: convFilters[1], activation: 'post', name: `${last}_sepconv2` });
+  });
 }

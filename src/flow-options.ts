@@ -41,12 +41,3 @@ export function resolveFlowBase(what: string, options: FlowOptions | undefined):
     prefix: requireName(`${what}: namePrefix`, options?.namePrefix ?? '', true),
   };
 }
-
-/** Wraps a TensorFlow.js failure inside a flow as a config error about its input. @internal */
-export function explainBuildFailure(what: string, shape: unknown, error: unknown): never {
-  if (error instanceof XceptionConfigError) throw error;
-  const reason = error instanceof Error ? error.message : String(error);
-  throw new XceptionConfigError(
-    `${what} cannot be built on an input of shape ${show(shape)}: ${reason}`,
-  );
-}

@@ -28,6 +28,7 @@ export { entryFlow, type EntryFlowOptions } from './entry-flow.js';
 export { XceptionConfigError, XceptionError } from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './exit-flow.js';
 export type { FlowOptions } from './flow-options.js';
+export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './layer-table.js';
 export { middleFlow, type MiddleFlowOptions } from './middle-flow.js';
 export {
   getPreset,

@@ -1,7 +1,7 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { buildScope } from './build-scope.js';
 import { XceptionConfigError } from './errors.js';
-import { explainBuildFailure, resolveFlowBase, type FlowOptions } from './flow-options.js';
+import { resolveFlowBase, type FlowOptions } from './flow-options.js';
 import { add } from './layers.js';
 import { separableBlock } from './separable-block.js';
 import { requireFeatureMap, requireInteger } from './validation.js';
@@ -52,20 +52,16 @@ export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): Symb
     );
   }
 
-  try {
-    return buildScope(() => {
-      let y = x;
-      for (let unit = 0; unit < repeats; unit++) {
-        const block = `${prefix}block${firstBlock + unit}`;
-        const shortcut = y;
-        for (const conv of [1, 2, 3]) {
-          y = separableBlock(y, { filters, activation: blockActivation, name: `${block}_sepconv${conv}` });
-        }
-        y = add([y, shortcut], `${block}_add`);
+  return buildScope(() => {
+    let y = x;
+    for (let unit = 0; unit < repeats; unit++) {
+      const block = `${prefix}block${firstBlock + unit}`;
+      const shortcut = y;
+      for (const conv of [1, 2, 3]) {
+        y = separableBlock(y, { filters, activation: blockActivation, name: `${block}_sepconv${conv}` });
       }
-      return y;
-    });
-  } catch (error) {
-    explainBuildFailure('middleFlow', x.shape, error);
-  }
+      y = add([y, shortcut], `${block}_add`);
+    }
+    return y;
+  });
 }

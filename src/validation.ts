@@ -62,8 +62,8 @@ export function requireWidths(what: string, value: unknown, length?: number): nu
     (length === undefined || value.length === length) &&
     value.every((v) => Number.isInteger(v) && v >= 1);
   if (!ok) {
-    const shape = length === undefined ? 'a non-empty list' : `a list of ${length}`;
-    throw new XceptionConfigError(`${what} must be ${shape} of positive integers; got ${show(value)}.`);
+    const shape = length === undefined ? 'a non-empty list of' : `a list of ${length}`;
+    throw new XceptionConfigError(`${what} must be ${shape} positive integers; got ${show(value)}.`);
   }
   return [...(value as number[])];
 }

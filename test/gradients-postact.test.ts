@@ -1,0 +1,12 @@
+import { beforeAll, describe, it } from 'vitest';
+import { useBackend } from './helpers/backend.js';
+import { expectEveryWeightLearns } from './helpers/expect-every-weight-learns.js';
+
+// One file per preset, so that the two slow cpu gradient checks run in parallel.
+beforeAll(() => useBackend('cpu'));
+
+describe('gradients', () => {
+  it("'postact': every trainable weight receives a non-zero, finite gradient", () => {
+    expectEveryWeightLearns('postact');
+  }, 300_000);
+});

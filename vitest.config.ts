@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Full-size forward passes on wasm and small training steps on cpu take seconds each.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // One worker per core; each test file gets its own TensorFlow.js engine.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
