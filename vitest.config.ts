@@ -9,5 +9,7 @@ export default defineConfig({
     // One worker per core; each test file gets its own TensorFlow.js engine.
     pool: 'forks',
     maxWorkers: 2,
+    // CI also writes a JSON report, from which .ci/run prints an 'N passed, N failed' line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
   },
 });

@@ -16,6 +16,7 @@
  * ```
  */
 export class XceptionError extends Error {
+  /** Always `'XceptionError'`. */
   override name = 'XceptionError';
 }
 
@@ -40,5 +41,6 @@ export class XceptionError extends Error {
  * ```
  */
 export class XceptionConfigError extends XceptionError {
+  /** Always `'XceptionConfigError'`. */
   override name = 'XceptionConfigError';
 }
