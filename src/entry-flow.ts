@@ -7,7 +7,14 @@ import { batchNorm, conv2d, relu } from './layers.js';
 import type { Padding } from './presets.js';
 import { requireFeatureMap, requireOneOf, requireWidthPair, requireWidths } from './validation.js';
 
-/** The {@link entryFlow} function options. */
+/**
+ * The {@link entryFlow} function options.
+ *
+ * @example
+ * ```ts
+ * const options: EntryFlowOptions = { preset: 'postact', filters: [64, 128, 256] };
+ * ```
+ */
 export interface EntryFlowOptions extends FlowOptions {
   /** Filters of the two 3×3 stem convolutions. @defaultValue the preset's, `[32, 64]` */
   stemFilters?: [number, number];

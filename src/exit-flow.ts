@@ -5,7 +5,15 @@ import { resolveFlowBase, type FlowOptions } from './flow-options.js';
 import { separableBlock } from './separable-block.js';
 import { requireFeatureMap, requireInteger, requireWidthPair } from './validation.js';
 
-/** The {@link exitFlow} function options. */
+/**
+ * The {@link exitFlow} function options.
+ *
+ * @example
+ * ```ts
+ * // After a middle flow of 4 units (blocks 5–8), the exit flow is blocks 9 and 10.
+ * const options: ExitFlowOptions = { firstBlock: 9 };
+ * ```
+ */
 export interface ExitFlowOptions extends FlowOptions {
   /** Filters of the two separable blocks of the downsampling unit. @defaultValue the preset's, `[728, 1024]` */
   filters?: [number, number];

@@ -2,7 +2,15 @@ import { XceptionConfigError } from './errors.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireName, requireOneOf, show } from './validation.js';
 
-/** Options that every flow ({@link entryFlow}, {@link middleFlow}, {@link exitFlow}) takes. */
+/**
+ * Options that every flow ({@link entryFlow}, {@link middleFlow}, {@link exitFlow}) takes.
+ *
+ * @example
+ * ```ts
+ * const shared: FlowOptions = { preset: 'keras', blockActivation: 'post', namePrefix: 'rgb_' };
+ * const features = exitFlow(middleFlow(entryFlow(input, shared), shared), shared);
+ * ```
+ */
 export interface FlowOptions {
   /**
    * The preset whose widths, block style and stem padding fill the options

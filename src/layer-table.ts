@@ -1,6 +1,16 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-/** One row of {@link layerTable}: a layer as Keras' `model.summary()` would list it. */
+/**
+ * One row of {@link layerTable}: a layer as Keras' `model.summary()` would list it.
+ *
+ * @example
+ * ```ts
+ * const row: LayerRow = layerTable(createXception())[7];
+ * // { index: 7, name: 'block2_sepconv1', className: 'SeparableConv2D',
+ * //   outputShape: [null, 147, 147, 128], params: 8768,
+ * //   weights: ['depthwise_kernel[3,3,64,1]', 'pointwise_kernel[1,1,64,128]'] }
+ * ```
+ */
 export interface LayerRow {
   /** Position in `model.layers` (0-based). */
   index: number;
@@ -16,7 +26,14 @@ export interface LayerRow {
   params: number;
 }
 
-/** Parameter counts of a model, as Keras' `model.summary()` reports them. */
+/**
+ * Parameter counts of a model, as Keras' `model.summary()` reports them.
+ *
+ * @example
+ * ```ts
+ * const { total, trainable, nonTrainable }: ParameterCounts = countParameters(model);
+ * ```
+ */
 export interface ParameterCounts {
   /** Every weight's scalars: trainable + non-trainable. */
   total: number;

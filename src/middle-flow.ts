@@ -6,7 +6,14 @@ import { add } from './layers.js';
 import { separableBlock } from './separable-block.js';
 import { requireFeatureMap, requireInteger } from './validation.js';
 
-/** The {@link middleFlow} function options. */
+/**
+ * The {@link middleFlow} function options.
+ *
+ * @example
+ * ```ts
+ * const options: MiddleFlowOptions = { repeats: 16, namePrefix: 'encoder_' };
+ * ```
+ */
 export interface MiddleFlowOptions extends FlowOptions {
   /** Number of residual units. @defaultValue the preset's, `8` */
   repeats?: number;

@@ -3,19 +3,39 @@ import { XceptionConfigError } from './errors.js';
 /**
  * Where the ReLU of a separable block sits.
  *
+ * @example
+ * ```ts
+ * const activation: BlockActivation = 'pre';
+ * separableBlock(x, { filters: 128, activation, name: 'block3_sepconv1' });
+ * ```
+ *
  * - `'pre'`: ReLU → SeparableConv2D → BatchNormalization (Keras Applications' order).
  * - `'post'`: SeparableConv2D → BatchNormalization → ReLU (the course material's `block()`).
  * - `'none'`: SeparableConv2D → BatchNormalization, no activation.
  */
 export type BlockActivation = 'pre' | 'post' | 'none';
 
-/** Padding of a convolution, as in Keras and TensorFlow.js. */
+/**
+ * Padding of a convolution, as in Keras and TensorFlow.js.
+ *
+ * @example
+ * ```ts
+ * const stemPadding: Padding = 'same';
+ * entryFlow(input, { stemPadding });
+ * ```
+ */
 export type Padding = 'valid' | 'same';
 
 /**
  * One named Xception variant: every number and switch that tells the variants
  * apart. The builders read these fields and nothing else, so a new variant is a
  * new row in {@link XCEPTION_PRESETS}, not a new branch in the code.
+ *
+ * @example
+ * ```ts
+ * const preset: XceptionPreset = getPreset('keras');
+ * preset.middleRepeats; // 8
+ * ```
  */
 export interface XceptionPreset {
   /** The name users pass as `preset`. */
@@ -49,7 +69,15 @@ export interface XceptionPreset {
   readonly recommendedMinInputSize: number;
 }
 
-/** Names of the built-in presets. */
+/**
+ * Names of the built-in presets.
+ *
+ * @example
+ * ```ts
+ * const name: XceptionPresetName = 'postact';
+ * createXception({ preset: name, numClasses: 100 });
+ * ```
+ */
 export type XceptionPresetName = 'keras' | 'postact';
 
 /**

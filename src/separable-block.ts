@@ -12,7 +12,14 @@ import {
   show,
 } from './validation.js';
 
-/** The {@link separableBlock} function options. */
+/**
+ * The {@link separableBlock} function options.
+ *
+ * @example
+ * ```ts
+ * const options: SeparableBlockOptions = { filters: 256, activation: 'pre', name: 'block3_sepconv1' };
+ * ```
+ */
 export interface SeparableBlockOptions {
   /** Output channels of the pointwise convolution. Required. */
   filters: number;

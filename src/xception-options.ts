@@ -2,10 +2,31 @@ import { XceptionConfigError } from './errors.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireInteger, requireName, requireOneOf, show } from './validation.js';
 
-/** Global pooling applied to the last feature map when `includeTop` is false. */
+/**
+ * Global pooling applied to the last feature map when `includeTop` is false.
+ *
+ * @example
+ * ```ts
+ * const pooling: XceptionPooling = 'avg';
+ * createXception({ includeTop: false, pooling }); // output [batch, 2048]
+ * ```
+ */
 export type XceptionPooling = 'avg' | 'max';
 
-/** The {@link createXception} function options. Every field is optional. */
+/**
+ * The {@link createXception} function options. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * const options: XceptionOptions = {
+ *   preset: 'keras',
+ *   inputShape: [224, 224, 3],
+ *   numClasses: 5,
+ *   dropout: 0.3,
+ * };
+ * const model = createXception(options);
+ * ```
+ */
 export interface XceptionOptions {
   /**
    * The variant to build: `'keras'` (Keras Applications exactly) or
