@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import {
   createXception,
@@ -10,8 +10,10 @@ import {
   XceptionError,
   type XceptionOptions,
 } from '../src/index.js';
+import { useBackend } from './helpers/backend.js';
 
-// Every case is rejected before any layer exists, so no backend is needed.
+// Every case is rejected before any layer exists; the backend serves the one eager tensor below.
+beforeAll(() => useBackend('cpu'));
 const cases: [string, unknown, RegExp][] = [
   ['numClasses 0', { numClasses: 0 }, /^numClasses must be an integer >= 1; got 0\.$/],
   ['numClasses 2.5', { numClasses: 2.5 }, /numClasses must be an integer >= 1; got 2\.5/],
