@@ -1,10 +1,8 @@
 import { input, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { buildScope } from './build-scope.js';
-import { entryFlow } from './entry-flow.js';
-import { exitFlow } from './exit-flow.js';
 import { dense, dropout, globalPool } from './layers.js';
-import { middleFlow } from './middle-flow.js';
 import { resolveXceptionOptions, type XceptionOptions } from './xception-options.js';
+import { buildTrunk } from './xception-trunk.js';
 
 /**
  * Builds an Xception model (Chollet 2017) as a `tf.LayersModel`.
@@ -13,7 +11,10 @@ import { resolveXceptionOptions, type XceptionOptions } from './xception-options
  * `Xception` layer for layer: the same graph, layer order, layer names and
  * weight shapes, 22,910,480 parameters with the 1000-class top (20,861,480
  * without). The `'postact'` preset builds the course material's
- * post-activation variant. Options are checked before anything is built:
+ * post-activation variant, `'xception41'`, `'xception65'` and `'xception71'`
+ * DeepLab's aligned Xceptions (trainable parameters equal to timm's). With
+ * `outputStride` 16 or 8 the last units keep their resolution and dilate
+ * instead. Options are checked before anything is built:
  * bad options throw {@link XceptionConfigError} and allocate nothing.
  *
  * The library never picks a TensorFlow.js backend; set one first (see the README).
@@ -36,12 +37,9 @@ import { resolveXceptionOptions, type XceptionOptions } from './xception-options
  */
 export function createXception(options?: XceptionOptions): LayersModel {
   const resolved = resolveXceptionOptions(options);
-  const { preset, middleFlowRepeats } = resolved;
   return buildScope(() => {
     const image = input({ shape: resolved.inputShape, name: 'input' });
-    let x: SymbolicTensor = entryFlow(image, { preset: preset.name });
-    x = middleFlow(x, { preset: preset.name, repeats: middleFlowRepeats });
-    x = exitFlow(x, { preset: preset.name, firstBlock: 5 + middleFlowRepeats });
+    let x: SymbolicTensor = buildTrunk(image, resolved).output;
     if (resolved.includeTop) {
       x = globalPool(x, 'avg', 'avg_pool');
       if (resolved.dropout > 0) x = dropout(x, resolved.dropout, 'top_dropout');

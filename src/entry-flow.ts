@@ -1,4 +1,5 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { atrousStep } from './atrous.js';
 import { buildScope } from './build-scope.js';
 import { XceptionConfigError } from './errors.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
@@ -55,7 +56,7 @@ export interface EntryFlowOptions extends FlowOptions {
  */
 export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): SymbolicTensor {
   requireFeatureMap('entryFlow input', x);
-  const { preset, blockActivation, prefix } = resolveFlowBase('entryFlow', options);
+  const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('entryFlow', options, 1);
   const stemFilters = requireWidthPair('entryFlow: stemFilters', options?.stemFilters ?? preset.stemFilters);
   const stemPadding = requireOneOf(
     'entryFlow: stemPadding',
@@ -76,7 +77,8 @@ export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): Symbol
   });
 
   return buildScope(() => {
-    // Block 1: the stem.
+    // Block 1: the stem. Its stride 2 never exceeds an output stride of 8 or more.
+    let reduction = inputReduction * 2;
     let y = conv2d(x, { filters: stemFilters[0], kernelSize: 3, strides: 2, padding: stemPadding, name: `${prefix}block1_conv1` });
     y = batchNorm(y, `${prefix}block1_conv1_bn`);
     y = relu(y, `${prefix}block1_conv1_act`);
@@ -89,7 +91,9 @@ export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): Symbol
       const block = `${prefix}block${unit + 2}`;
       // The stem ends with a ReLU, so a pre-activation first unit starts without one.
       const firstActivation = blockActivation === 'pre' && unit === 0 ? 'none' : blockActivation;
-      y = downsamplingUnit(y, block, [width, width], [firstActivation, blockActivation]);
+      const step = atrousStep(reduction, 2, outputStride);
+      y = downsamplingUnit(y, block, [width, width], [firstActivation, blockActivation], step);
+      reduction = step.reductionAfter;
     });
     return y;
   });

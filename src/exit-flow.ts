@@ -1,4 +1,5 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { atrousStep } from './atrous.js';
 import { buildScope } from './build-scope.js';
 import { downsamplingUnit } from './downsampling-unit.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
@@ -46,16 +47,18 @@ export interface ExitFlowOptions extends FlowOptions {
  */
 export function exitFlow(x: SymbolicTensor, options?: ExitFlowOptions): SymbolicTensor {
   requireFeatureMap('exitFlow input', x);
-  const { preset, blockActivation, prefix } = resolveFlowBase('exitFlow', options);
+  const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('exitFlow', options, 16);
   const unitFilters = requireWidthPair('exitFlow: filters', options?.filters ?? preset.exitFilters);
   const convFilters = requireWidthPair('exitFlow: convFilters', options?.convFilters ?? preset.exitConvFilters);
   const firstBlock = requireInteger('exitFlow: firstBlock', options?.firstBlock ?? 13, 1);
 
   return buildScope(() => {
     const unit = `${prefix}block${firstBlock}`;
-    let y = downsamplingUnit(x, unit, unitFilters, [blockActivation, blockActivation]);
+    const step = atrousStep(inputReduction, 2, outputStride);
+    let y = downsamplingUnit(x, unit, unitFilters, [blockActivation, blockActivation], step);
+    const { rate } = atrousStep(step.reductionAfter, 1, outputStride);
     const last = `${prefix}block${firstBlock + 1}`;
-    y = separableBlock(y, { filters: convFilters[0], activation: 'post', name: `${last}_sepconv1` });
-    return separableBlock(y, { filters: convFilters[1], activation: 'post', name: `${last}_sepconv2` });
+    y = separableBlock(y, { filters: convFilters[0], activation: 'post', dilationRate: rate, name: `${last}_sepconv1` });
+    return separableBlock(y, { filters: convFilters[1], activation: 'post', dilationRate: rate, name: `${last}_sepconv2` });
   });
 }

@@ -4,7 +4,11 @@
  * - {@link createXception} builds the whole model, Keras Applications-exact by default.
  * - {@link separableBlock}, {@link entryFlow}, {@link middleFlow} and
  *   {@link exitFlow} compose on tfjs symbolic tensors like Keras layers.
- * - {@link XCEPTION_PRESETS} lists the variants as data.
+ * - {@link createXceptionBackbone} builds a multi-scale feature extractor
+ *   (output stride 8, 16 or 32) for segmentation and detection heads.
+ * - {@link XCEPTION_PRESETS} lists the variants as data: Keras Applications'
+ *   Xception, the course material's post-activation variant, and DeepLab's
+ *   aligned Xception-41/65/71.
  *
  * The package never imports a TensorFlow.js backend: import
  * `@tensorflow/tfjs`, `@tensorflow/tfjs-node(-gpu)` or a backend package and
@@ -23,7 +27,15 @@
  * @packageDocumentation
  */
 
+export type { OutputStride } from './atrous.js';
+export { registerXceptionLayers } from './atrous-layers.js';
 export { createXception } from './create-xception.js';
+export {
+  createXceptionBackbone,
+  type FeatureInfo,
+  type XceptionBackbone,
+  type XceptionBackboneOptions,
+} from './create-xception-backbone.js';
 export { entryFlow, type EntryFlowOptions } from './entry-flow.js';
 export { XceptionConfigError, XceptionError } from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './exit-flow.js';
@@ -34,7 +46,10 @@ export {
   getPreset,
   listPresets,
   XCEPTION_PRESETS,
+  type AlignedUnit,
+  type AlignedXceptionPreset,
   type BlockActivation,
+  type ClassicXceptionPreset,
   type Padding,
   type XceptionPreset,
   type XceptionPresetName,

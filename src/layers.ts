@@ -1,4 +1,5 @@
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { AtrousDepthwiseConv2D, AtrousSeparableConv2D, registerXceptionLayers } from './atrous-layers.js';
 import { track } from './build-scope.js';
 import type { Padding } from './presets.js';
 
@@ -16,7 +17,10 @@ export function conv2d(
   return apply(track(layers.conv2d({ ...options, useBias: false })), x);
 }
 
-/** A depthwise separable convolution (depth multiplier 1). */
+/**
+ * A depthwise separable convolution (depth multiplier 1). Dilated ones use
+ * {@link AtrousSeparableConv2D}, which trains in tfjs (same weights).
+ */
 export function separableConv2d(
   x: SymbolicTensor,
   options: {
@@ -29,7 +33,27 @@ export function separableConv2d(
     name: string;
   },
 ): SymbolicTensor {
+  const rate = pair(options.dilationRate);
+  if (rate[0] > 1 || rate[1] > 1) {
+    registerXceptionLayers();
+    const { filters, kernelSize, useBias, name } = options;
+    return apply(track(new AtrousSeparableConv2D({ filters, kernelSize: pair(kernelSize), dilationRate: rate, useBias, name })), x);
+  }
   return apply(track(layers.separableConv2d({ ...options, depthMultiplier: 1 })), x);
+}
+
+/** A 'same' depthwise convolution without bias; dilated ones use {@link AtrousDepthwiseConv2D}. */
+export function depthwiseConv2d(
+  x: SymbolicTensor,
+  options: { kernelSize: number; strides: number; dilationRate: number; name: string },
+): SymbolicTensor {
+  const { kernelSize, strides, dilationRate, name } = options;
+  if (dilationRate > 1) {
+    registerXceptionLayers();
+    const layer = new AtrousDepthwiseConv2D({ kernelSize: [kernelSize, kernelSize], dilationRate: [dilationRate, dilationRate], useBias: false, name });
+    return apply(track(layer), x);
+  }
+  return apply(track(layers.depthwiseConv2d({ kernelSize, strides, padding: 'same', depthMultiplier: 1, useBias: false, name })), x);
 }
 
 /** Batch normalization with Keras' defaults (epsilon 1e-3, momentum 0.99). */
@@ -42,9 +66,9 @@ export function relu(x: SymbolicTensor, name: string): SymbolicTensor {
   return apply(track(layers.activation({ activation: 'relu', name })), x);
 }
 
-/** 3×3, stride-2, 'same' max pooling: the downsampling of every Xception unit. */
-export function maxPool(x: SymbolicTensor, name: string): SymbolicTensor {
-  return apply(track(layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name })), x);
+/** 3×3 'same' max pooling: the downsampling (stride 2) of every classic Xception unit. */
+export function maxPool(x: SymbolicTensor, strides: number, name: string): SymbolicTensor {
+  return apply(track(layers.maxPooling2d({ poolSize: 3, strides, padding: 'same', name })), x);
 }
 
 /** Element-wise sum of a unit's output and its shortcut. */
@@ -69,6 +93,10 @@ export function dense(
   options: { units: number; activation: 'softmax' | 'linear'; name: string },
 ): SymbolicTensor {
   return apply(track(layers.dense(options)), x);
+}
+
+function pair(value: number | [number, number]): [number, number] {
+  return typeof value === 'number' ? [value, value] : value;
 }
 
 function apply(layer: { apply(x: SymbolicTensor): unknown }, x: SymbolicTensor): SymbolicTensor {

@@ -1,4 +1,5 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { atrousStep } from './atrous.js';
 import { buildScope } from './build-scope.js';
 import { XceptionConfigError } from './errors.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
@@ -48,7 +49,8 @@ export interface MiddleFlowOptions extends FlowOptions {
  */
 export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): SymbolicTensor {
   requireFeatureMap('middleFlow input', x);
-  const { preset, blockActivation, prefix } = resolveFlowBase('middleFlow', options);
+  const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('middleFlow', options, 16);
+  const { rate } = atrousStep(inputReduction, 1, outputStride);
   const repeats = requireInteger('middleFlow: repeats', options?.repeats ?? preset.middleRepeats, 0);
   const filters = requireInteger('middleFlow: filters', options?.filters ?? preset.middleFilters, 1);
   const firstBlock = requireInteger('middleFlow: firstBlock', options?.firstBlock ?? 5, 1);
@@ -65,7 +67,7 @@ export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): Symb
       const block = `${prefix}block${firstBlock + unit}`;
       const shortcut = y;
       for (const conv of [1, 2, 3]) {
-        y = separableBlock(y, { filters, activation: blockActivation, name: `${block}_sepconv${conv}` });
+        y = separableBlock(y, { filters, activation: blockActivation, dilationRate: rate, name: `${block}_sepconv${conv}` });
       }
       y = add([y, shortcut], `${block}_add`);
     }

@@ -45,11 +45,10 @@ export function requireIntegerOrPair(
 }
 
 /** Requires one of a fixed set of strings. */
-export function requireOneOf<T extends string>(what: string, value: unknown, allowed: readonly T[]): T {
+export function requireOneOf<T extends string | number>(what: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new XceptionConfigError(
-      `${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${show(value)}.`,
-    );
+    const list = allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ');
+    throw new XceptionConfigError(`${what} must be one of ${list}; got ${show(value)}.`);
   }
   return value as T;
 }

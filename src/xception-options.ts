@@ -1,4 +1,6 @@
 import { XceptionConfigError } from './errors.js';
+import type { OutputStride } from './atrous.js';
+import { OUTPUT_STRIDES } from './flow-options.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireInteger, requireName, requireOneOf, show } from './validation.js';
 
@@ -29,8 +31,9 @@ export type XceptionPooling = 'avg' | 'max';
  */
 export interface XceptionOptions {
   /**
-   * The variant to build: `'keras'` (Keras Applications exactly) or
-   * `'postact'` (the course material's post-activation variant). See
+   * The variant to build: `'keras'` (Keras Applications exactly), `'postact'`
+   * (the course material's post-activation variant), or the aligned
+   * `'xception41'`, `'xception65'`, `'xception71'` (DeepLab, timm). See
    * {@link XCEPTION_PRESETS}. @defaultValue `'keras'`
    */
   preset?: XceptionPresetName;
@@ -49,8 +52,14 @@ export interface XceptionOptions {
   classifierActivation?: 'softmax' | 'linear';
   /** Dropout rate in [0, 1) before the classifier; used only with the top. @defaultValue `0` (no layer) */
   dropout?: number;
-  /** Number of middle-flow units. @defaultValue the preset's, `8` */
+  /** Number of middle-flow units (classic presets only). @defaultValue the preset's, `8` */
   middleFlowRepeats?: number;
+  /**
+   * The largest reduction of the input the network reaches: 32 (Xception as
+   * published), or 16 / 8 for dense prediction, where later units keep their
+   * resolution and dilate their convolutions instead (DeepLab). @defaultValue `32`
+   */
+  outputStride?: OutputStride;
   /**
    * Accept spatial sizes from the graph's minimum (32) up to 70, which Keras
    * Applications refuses. @defaultValue `false`
@@ -60,43 +69,94 @@ export interface XceptionOptions {
   name?: string;
 }
 
-/** {@link XceptionOptions} with every default filled in and every value checked. @internal */
-export interface ResolvedXceptionOptions {
+/** The options that shape the feature extractor, shared by createXception and createXceptionBackbone. @internal */
+export interface TrunkOptions {
+  preset?: XceptionPresetName;
+  inputShape?: [number | null, number | null, number];
+  middleFlowRepeats?: number;
+  outputStride?: OutputStride;
+  allowSmallInput?: boolean;
+}
+
+/** {@link TrunkOptions} resolved and checked. @internal */
+export interface ResolvedTrunkOptions {
   preset: XceptionPreset;
   inputShape: [number | null, number | null, number];
+  /** Middle units of a classic preset (aligned presets fix theirs). */
+  middleFlowRepeats: number;
+  outputStride: OutputStride;
+}
+
+/** {@link XceptionOptions} with every default filled in and every value checked. @internal */
+export interface ResolvedXceptionOptions extends ResolvedTrunkOptions {
   includeTop: boolean;
   numClasses: number;
   pooling: XceptionPooling | undefined;
   classifierActivation: 'softmax' | 'linear';
   dropout: number;
-  middleFlowRepeats: number;
   name: string;
 }
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = [
   'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
-  'dropout', 'middleFlowRepeats', 'allowSmallInput', 'name',
-]);
+  'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'name',
+];
+
+/** Refuses a non-object and names any unknown (e.g. misspelt) option. @internal */
+export function requireKnownOptions(what: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new XceptionConfigError(`${what} options must be an object; got ${show(options)}.`);
+  }
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new XceptionConfigError(
+      `Unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `valid options are ${known.map((k) => `'${k}'`).join(', ')}.`,
+    );
+  }
+}
+
+/**
+ * Resolves the options that shape the feature extractor. `fixedSize` says
+ * whether height and width must be numbers (a model with a top). @internal
+ */
+export function resolveTrunkOptions(
+  options: TrunkOptions,
+  defaults: { inputShape?: [number | null, number | null, number]; fixedSize: boolean },
+): ResolvedTrunkOptions {
+  const preset = getPreset(options.preset);
+  const allowSmallInput = requireBoolean('allowSmallInput', options.allowSmallInput ?? false);
+  const inputShape = resolveInputShape(
+    options.inputShape ?? defaults.inputShape ?? preset.defaultInputShape,
+    preset,
+    defaults.fixedSize,
+    allowSmallInput,
+  );
+  let middleFlowRepeats = 0;
+  if (preset.family === 'classic') {
+    middleFlowRepeats = requireInteger('middleFlowRepeats', options.middleFlowRepeats ?? preset.middleRepeats, 0);
+  } else if (options.middleFlowRepeats !== undefined) {
+    throw new XceptionConfigError(
+      `middleFlowRepeats applies to the classic presets ('keras', 'postact'); '${preset.name}' fixes its units ` +
+        `(${preset.units.length} after the stem).`,
+    );
+  }
+  return {
+    preset,
+    inputShape,
+    middleFlowRepeats,
+    outputStride: requireOneOf('outputStride', options.outputStride ?? 32, OUTPUT_STRIDES),
+  };
+}
 
 /**
  * Checks every option and fills in the defaults, in one place, before any
  * layer or tensor exists. @internal
  */
 export function resolveXceptionOptions(options: XceptionOptions = {}): ResolvedXceptionOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new XceptionConfigError(`createXception options must be an object; got ${show(options)}.`);
-  }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
-  if (unknown.length > 0) {
-    throw new XceptionConfigError(
-      `Unknown createXception option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
-        `valid options are ${[...KNOWN_OPTIONS].map((k) => `'${k}'`).join(', ')}.`,
-    );
-  }
-  const preset = getPreset(options.preset);
+  requireKnownOptions('createXception', options, KNOWN_OPTIONS);
   const includeTop = requireBoolean('includeTop', options.includeTop ?? true);
-  const allowSmallInput = requireBoolean('allowSmallInput', options.allowSmallInput ?? false);
-  const inputShape = resolveInputShape(options.inputShape ?? preset.defaultInputShape, preset, includeTop, allowSmallInput);
+  const trunk = resolveTrunkOptions(options, { fixedSize: includeTop });
   const numClasses = requireInteger('numClasses', options.numClasses ?? 1000, 1);
   const classifierActivation = requireOneOf(
     'classifierActivation',
@@ -118,19 +178,18 @@ export function resolveXceptionOptions(options: XceptionOptions = {}): ResolvedX
     throw new XceptionConfigError(`dropout ${dropout} applies to the classifier and needs includeTop: true.`);
   }
   return {
-    preset,
-    inputShape,
+    ...trunk,
     includeTop,
     numClasses,
     pooling,
     classifierActivation,
     dropout,
-    middleFlowRepeats: requireInteger('middleFlowRepeats', options.middleFlowRepeats ?? preset.middleRepeats, 0),
     name: requireName('name', options.name ?? 'xception', false),
   };
 }
 
-function requireBoolean(what: string, value: unknown): boolean {
+/** Requires `true` or `false`. @internal */
+export function requireBoolean(what: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
     throw new XceptionConfigError(`${what} must be true or false; got ${show(value)}.`);
   }
@@ -140,7 +199,7 @@ function requireBoolean(what: string, value: unknown): boolean {
 function resolveInputShape(
   shape: unknown,
   preset: XceptionPreset,
-  includeTop: boolean,
+  fixedSize: boolean,
   allowSmallInput: boolean,
 ): [number | null, number | null, number] {
   const where = `inputShape ${show(shape)}`;
@@ -156,7 +215,7 @@ function resolveInputShape(
   }
   for (const [label, size] of [['height', height], ['width', width]] as const) {
     if (size === null || size === undefined) {
-      if (includeTop) {
+      if (fixedSize) {
         throw new XceptionConfigError(
           `${where}: ${label} is undefined, but a model with includeTop: true needs a fixed input size ` +
             '(give numbers, or set includeTop: false).',

@@ -34,7 +34,9 @@ describe('xception-ts summary', () => {
   it('reports bad values with exit code 1 and usage errors with 2', async () => {
     const badPreset = await run('summary', '--preset', 'huge');
     expect(badPreset.code).toBe(1);
-    expect(badPreset.err).toBe(`xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact'.`);
+    expect(badPreset.err).toBe(
+      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'.`,
+    );
     const badClasses = await run('summary', '--classes', 'ten');
     expect(badClasses.code).toBe(1);
     expect(badClasses.err).toContain('numClasses must be an integer >= 1; got NaN');

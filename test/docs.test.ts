@@ -11,6 +11,8 @@ describe('API documentation', () => {
 
   it('exports the documented API by name', () => {
     expect(exports.map((s) => s.name).sort()).toEqual([
+      'AlignedUnit', 'AlignedXceptionPreset', 'ClassicXceptionPreset', 'FeatureInfo', 'OutputStride',
+      'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',
       'MiddleFlowOptions', 'Padding', 'ParameterCounts', 'SeparableBlockOptions', 'XCEPTION_PRESETS',
       'XceptionConfigError', 'XceptionError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
