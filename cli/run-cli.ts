@@ -14,7 +14,7 @@ export interface CliIo {
   err(line: string): void;
 }
 
-const USAGE = `Usage: xception-ts summary [--preset ${listPresets().join('|')}] [--classes N] [--input H,W,C] [--no-top]
+const USAGE = `Usage: xception-ts summary [--preset ${listPresets().join('|')}] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32]
 
 Commands:
   summary    Build the model and print its layer table and parameter counts.
@@ -24,6 +24,8 @@ Options:
   --classes  Classifier units with the top (default: 1000).
   --input    Input shape, e.g. 299,299,3 (default: the preset's).
   --no-top   Leave out the pooling and classifier.
+  --output-stride
+             8 or 16 to dilate the last units instead of striding (default: 32).
   --help     Show this text.`;
 
 /**
@@ -41,6 +43,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         classes: { type: 'string' },
         input: { type: 'string' },
         'no-top': { type: 'boolean', default: false },
+        'output-stride': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -61,6 +64,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const options: XceptionOptions = { includeTop: !values['no-top'] };
   if (values.preset !== undefined) options.preset = values.preset as XceptionOptions['preset'];
   if (values.classes !== undefined) options.numClasses = parseNumber(values.classes);
+  if (values['output-stride'] !== undefined) {
+    options.outputStride = parseNumber(values['output-stride']) as XceptionOptions['outputStride'];
+  }
   if (values.input !== undefined) {
     options.inputShape = values.input.split(',').map(parseNumber) as XceptionOptions['inputShape'];
   }

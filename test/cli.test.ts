@@ -24,6 +24,13 @@ describe('xception-ts summary', () => {
     expect(out).toContain('Non-trainable params: 54,528');
   });
 
+  it('builds the aligned presets and dilated models', async () => {
+    const aligned = await run('summary', '--preset', 'xception65', '--output-stride', '16', '--no-top', '--input', '128,128,3');
+    expect(aligned.code).toBe(0);
+    expect(aligned.out).toMatch(/block22_sepconv3_depthwise +XceptionAtrousDepthwiseConv2D +\[N,8,8,1536\]/);
+    expect((await run('summary', '--output-stride', '4')).err).toContain('outputStride must be one of 8, 16, 32; got 4.');
+  });
+
   it('takes --preset, --classes, --input and --no-top', async () => {
     expect((await run('summary', '--preset', 'postact', '--classes', '100')).out).toContain('Total params: 21,066,380');
     const noTop = await run('summary', '--no-top', '--input', '150,150,3');
