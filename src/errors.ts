@@ -44,3 +44,26 @@ export class XceptionConfigError extends XceptionError {
   /** Always `'XceptionConfigError'`. */
   override name = 'XceptionConfigError';
 }
+
+/**
+ * Thrown when a weight file cannot be read or does not fit the model: not
+ * HDF5, truncated or corrupt, a layout that is not Keras', a layer count or
+ * weight shape that differs from the model's, non-finite values, a download
+ * whose checksum is wrong. The message names the file's layer and dataset and
+ * the model's layer and shapes where they apply. The model was left unchanged.
+ *
+ * @example
+ * ```ts
+ * import { loadKerasWeights, XceptionWeightsError } from 'xception-ts';
+ *
+ * try {
+ *   await loadKerasWeights(model, './weights.h5');
+ * } catch (error) {
+ *   if (error instanceof XceptionWeightsError) console.error(error.message);
+ * }
+ * ```
+ */
+export class XceptionWeightsError extends XceptionError {
+  /** Always `'XceptionWeightsError'`. */
+  override name = 'XceptionWeightsError';
+}

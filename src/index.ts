@@ -37,7 +37,7 @@ export {
   type XceptionBackboneOptions,
 } from './create-xception-backbone.js';
 export { entryFlow, type EntryFlowOptions } from './entry-flow.js';
-export { XceptionConfigError, XceptionError } from './errors.js';
+export { XceptionConfigError, XceptionError, XceptionWeightsError } from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './exit-flow.js';
 export type { FlowOptions } from './flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './layer-table.js';
@@ -56,3 +56,9 @@ export {
 } from './presets.js';
 export { separableBlock, type SeparableBlockOptions } from './separable-block.js';
 export type { XceptionOptions, XceptionPooling } from './xception-options.js';
+export {
+  loadKerasWeights,
+  type LoadKerasWeightsOptions,
+  type LoadKerasWeightsResult,
+} from './weights/load-keras-weights.js';
+export type { WeightsSource } from './weights/weights-source.js';

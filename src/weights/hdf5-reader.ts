@@ -1,0 +1,144 @@
+import * as hdf5 from 'jsfive';
+import { XceptionWeightsError } from '../errors.js';
+
+/*
+ * A thin, defensive layer over jsfive: every failure of the parser (it throws
+ * strings, RangeErrors, TypeErrors on corrupt input) becomes an
+ * XceptionWeightsError that says which object could not be read, and float
+ * data is read straight from the file buffer where the layout allows it.
+ */
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+const DATA_LAYOUT_MESSAGE = 8;
+
+/** A dataset found in the file: its path and shape, read on demand. @internal */
+export interface Hdf5Dataset {
+  path: string;
+  shape: number[];
+  /** Reads the values as float32, checking they lie inside the file. */
+  readFloat32(): Float32Array;
+}
+
+/** Read access to an HDF5 file's groups, attributes and float datasets. @internal */
+export class Hdf5Reader {
+  private readonly file: hdf5.File;
+
+  constructor(private readonly buffer: ArrayBuffer, private readonly label: string) {
+    const head = new Uint8Array(buffer, 0, Math.min(8, buffer.byteLength));
+    if (buffer.byteLength < 8 || HDF5_SIGNATURE.some((byte, i) => head[i] !== byte)) {
+      throw new XceptionWeightsError(
+        `${label} is not an HDF5 file: it does not start with the HDF5 signature (89 48 44 46 0d 0a 1a 0a)` +
+          `${buffer.byteLength < 8 ? `; it is only ${buffer.byteLength} bytes long` : ''}.`,
+      );
+    }
+    this.file = guard(`${label}: cannot read the HDF5 superblock or root group`, () => new hdf5.File(buffer, label));
+  }
+
+  /** Whether `path` names a group. */
+  hasGroup(path: string): boolean {
+    const node = this.tryGet(path);
+    return node !== null && !(node instanceof hdf5.Dataset);
+  }
+
+  /** The names of a group's members, in file order. */
+  keys(path: string): string[] {
+    const group = this.group(path);
+    return guard(`${this.label}: cannot list the members of ${path}`, () => [...group.keys]);
+  }
+
+  /** A group's attributes. */
+  attrs(path: string): Record<string, unknown> {
+    const node = path === '/' ? this.file : this.group(path);
+    return guard(`${this.label}: cannot read the attributes of ${path}`, () => ({ ...node.attrs }));
+  }
+
+  /** A dataset, or an error that names the missing path. */
+  dataset(path: string): Hdf5Dataset {
+    const node = this.tryGet(path);
+    if (!(node instanceof hdf5.Dataset)) {
+      throw new XceptionWeightsError(`${this.label}: no dataset at ${path}.`);
+    }
+    const shape = guard(`${this.label}: cannot read the shape of ${path}`, () => [...node.shape]);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new XceptionWeightsError(`${this.label}: dataset ${path} has an invalid shape ${JSON.stringify(shape)}.`);
+    }
+    return { path, shape, readFloat32: () => this.readFloat32(node, path, shape) };
+  }
+
+  private group(path: string): hdf5.Group {
+    const node = path === '/' ? this.file : this.tryGet(path);
+    if (node === null || node instanceof hdf5.Dataset) {
+      throw new XceptionWeightsError(`${this.label}: no group at ${path}.`);
+    }
+    return node;
+  }
+
+  /** Walks the path one member at a time (jsfive throws on a missing member). */
+  private tryGet(path: string): hdf5.Group | hdf5.Dataset | null {
+    return guard(`${this.label}: cannot read ${path}`, () => {
+      let node: hdf5.Group | hdf5.Dataset = this.file;
+      for (const part of path.split('/').filter(Boolean)) {
+        if (node instanceof hdf5.Dataset || !node.keys.includes(part)) return null;
+        node = node.get(part) as hdf5.Group | hdf5.Dataset;
+      }
+      return node;
+    });
+  }
+
+  private readFloat32(node: hdf5.Dataset, path: string, shape: number[]): Float32Array {
+    const count = shape.reduce((n, d) => n * d, 1);
+    const direct = this.contiguousFloat32(node, path, count);
+    if (direct) return direct;
+    const values = guard(`${this.label}: cannot read the data of ${path}`, () => node.value);
+    if (!values || (values as ArrayLike<number>).length !== count) {
+      throw new XceptionWeightsError(
+        `${this.label}: dataset ${path} holds ${(values as ArrayLike<number> | null)?.length ?? 0} values, ` +
+          `but its shape ${JSON.stringify(shape)} needs ${count}.`,
+      );
+    }
+    const out = Float32Array.from(values as ArrayLike<number>);
+    return out;
+  }
+
+  /**
+   * The fast path for what Keras writes: a contiguous little-endian float32
+   * dataset, viewed (or copied, when unaligned) straight out of the buffer.
+   * Returns null for any other layout, which jsfive then reads element by element.
+   */
+  private contiguousFloat32(node: hdf5.Dataset, path: string, count: number): Float32Array | null {
+    if (node.dtype !== '<f4') return null;
+    const objects = node._dataobjects as {
+      find_msg_type?: (type: number) => { get(key: string): number }[];
+    };
+    const message = guard(`${this.label}: cannot read the layout of ${path}`, () => objects.find_msg_type?.(DATA_LAYOUT_MESSAGE)?.[0]);
+    if (!message) return null;
+    const view = new DataView(this.buffer);
+    const at = message.get('offset_to_message');
+    if (!(at >= 0 && at + 18 <= view.byteLength)) return null;
+    const version = view.getUint8(at);
+    const layoutClass = view.getUint8(at + 1);
+    if ((version !== 3 && version !== 4) || layoutClass !== 1) return null;
+    const address = Number(view.getBigUint64(at + 2, true));
+    const bytes = count * 4;
+    if (!(address + bytes <= this.buffer.byteLength)) {
+      throw new XceptionWeightsError(
+        `${this.label}: dataset ${path} claims ${count} float32 values (${bytes} bytes at offset ${address}), ` +
+          `past the end of the ${this.buffer.byteLength}-byte file; the file is truncated or corrupt.`,
+      );
+    }
+    return address % 4 === 0
+      ? new Float32Array(this.buffer, address, count)
+      : new Float32Array(this.buffer.slice(address, address + bytes));
+  }
+}
+
+/** Runs a jsfive call, turning whatever it throws into an XceptionWeightsError. */
+function guard<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof XceptionWeightsError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new XceptionWeightsError(`${what}; the file is corrupt or not a Keras weight file (${reason.slice(0, 200)}).`);
+  }
+}
