@@ -31,7 +31,9 @@ export class Hdf5Reader {
           `${buffer.byteLength < 8 ? `; it is only ${buffer.byteLength} bytes long` : ''}.`,
       );
     }
+    checkEndOfFile(buffer, label);
     this.file = guard(`${label}: cannot read the HDF5 superblock or root group`, () => new hdf5.File(buffer, label));
+    boundAttributeSizes(this.file);
   }
 
   /** Whether `path` names a group. */
@@ -106,7 +108,7 @@ export class Hdf5Reader {
    * Returns null for any other layout, which jsfive then reads element by element.
    */
   private contiguousFloat32(node: hdf5.Dataset, path: string, count: number): Float32Array | null {
-    if (node.dtype !== '<f4') return null;
+    if (guard(`${this.label}: cannot read the type of ${path}`, () => node.dtype) !== '<f4') return null;
     const objects = node._dataobjects as {
       find_msg_type?: (type: number) => { get(key: string): number }[];
     };
@@ -132,13 +134,68 @@ export class Hdf5Reader {
   }
 }
 
-/** Runs a jsfive call, turning whatever it throws into an XceptionWeightsError. */
+/**
+ * The superblock records where the file ends; fewer bytes than that means a
+ * truncated download or copy, even when the part a reader needs happens to
+ * be intact. (Superblock versions 0–3 with 8-byte offsets, as HDF5 writes by
+ * default; other layouts are left to the parser.)
+ */
+function checkEndOfFile(buffer: ArrayBuffer, label: string): void {
+  const view = new DataView(buffer);
+  if (buffer.byteLength < 48) {
+    throw new XceptionWeightsError(`${label} is truncated: ${buffer.byteLength} bytes cannot hold an HDF5 superblock.`);
+  }
+  const version = view.getUint8(8);
+  const [offsetSizeAt, endAt] = version === 0 ? [13, 40] : version === 1 ? [13, 44] : version <= 3 ? [9, 28] : [-1, -1];
+  if (offsetSizeAt < 0 || view.getUint8(offsetSizeAt) !== 8) return;
+  const end = view.getBigUint64(endAt, true);
+  if (end > BigInt(buffer.byteLength)) {
+    throw new XceptionWeightsError(
+      `${label} is truncated: its superblock says it ends at byte ${end}, but only ${buffer.byteLength} bytes are there.`,
+    );
+  }
+}
+
+/**
+ * Runs a jsfive call, turning whatever it throws into an XceptionWeightsError.
+ * jsfive also console.warn()s about attribute types it cannot decode (printing
+ * raw bytes of a corrupt file); those warnings are held back while it runs.
+ */
 function guard<T>(what: string, read: () => T): T {
+  const warn = console.warn;
+  console.warn = () => {};
   try {
     return read();
   } catch (error) {
     if (error instanceof XceptionWeightsError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new XceptionWeightsError(`${what}; the file is corrupt or not a Keras weight file (${reason.slice(0, 200)}).`);
+  } finally {
+    console.warn = warn;
   }
+}
+
+const BOUNDED = Symbol('xception-ts: bounded attribute sizes');
+
+/**
+ * jsfive allocates an attribute's values from the element count its
+ * dataspace declares, before reading them; a corrupt count of a few hundred
+ * million then exhausts the heap and kills the process. Every element takes at
+ * least one byte of the buffer it is read from, so a larger count can only be
+ * corruption: refuse it up front. Applied once to jsfive's (shared) DataObjects
+ * prototype, the first time a file is opened.
+ */
+function boundAttributeSizes(file: hdf5.File): void {
+  const objects = (file as unknown as { _dataobjects?: object })._dataobjects;
+  const proto = objects ? (Object.getPrototypeOf(objects) as Record<string | symbol, unknown>) : null;
+  if (!proto || proto[BOUNDED] || typeof proto['_attr_value'] !== 'function') return;
+  const attrValue = proto['_attr_value'] as (this: unknown, dtype: unknown, buf: ArrayBuffer, count: number, offset: number) => unknown;
+  proto['_attr_value'] = function (this: unknown, dtype: unknown, buf: ArrayBuffer, count: number, offset: number) {
+    const size = (buf as { byteLength?: number }).byteLength ?? (buf as unknown as { length: number }).length;
+    if (!(Number.isSafeInteger(count) && count >= 0 && count <= size)) {
+      throw new RangeError(`an attribute declares ${count} values but only ${size} bytes hold them`);
+    }
+    return attrValue.call(this, dtype, buf, count, offset);
+  };
+  proto[BOUNDED] = true;
 }

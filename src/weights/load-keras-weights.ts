@@ -86,13 +86,36 @@ export function loadKerasWeightsFromBuffer(
   label: string,
   options: LoadKerasWeightsOptions = {},
 ): LoadKerasWeightsResult {
-  const file = readKerasWeightFile(new Hdf5Reader(bytes, label), label);
-  const pairs = options.byName ? pairByName(model, file, label) : pairByOrder(model, file, label);
+  const { file, pairs, values } = readAndCheck(model, bytes, label, options);
 
-  // 1. Every weight count and shape, before reading any data.
-  for (const [layer, fileLayer] of pairs) checkShapes(layer, fileLayer, label);
-  // 2. Every value, before changing anything.
-  const values = pairs.map(([, fileLayer]) =>
+  // 3. Assign layer by layer (model.setWeights would order all trainable weights before all others).
+  let valuesLoaded = 0;
+  pairs.forEach(([layer], p) => {
+    tidy(() => layer.setWeights(values[p]!.map((data, w) => tensor(data, layer.weights[w]!.shape as number[], 'float32'))));
+    valuesLoaded += values[p]!.reduce((n, data) => n + data.length, 0);
+  });
+  return { layout: file.layout, layersLoaded: pairs.length, valuesLoaded };
+}
+
+/** Everything that can fail, before the model is touched. */
+function readAndCheck(model: LayersModel, bytes: ArrayBuffer, label: string, options: LoadKerasWeightsOptions) {
+  try {
+    const file = readKerasWeightFile(new Hdf5Reader(bytes, label), label);
+    const pairs = options.byName ? pairByName(model, file, label) : pairByOrder(model, file, label);
+    // 1. Every weight count and shape, before reading any data.
+    for (const [layer, fileLayer] of pairs) checkShapes(layer, fileLayer, label);
+    // 2. Every value.
+    const values = readValues(pairs, label, options);
+    return { file, pairs, values };
+  } catch (error) {
+    if (error instanceof XceptionWeightsError) throw error;
+    // A corrupt file can trip the parser anywhere; it is still the file's fault.
+    throw new XceptionWeightsError(`${label} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function readValues(pairs: [Layer, FileLayer][], label: string, options: LoadKerasWeightsOptions): Float32Array[][] {
+  return pairs.map(([, fileLayer]) =>
     fileLayer.weights.map((dataset) => {
       const data = dataset.readFloat32();
       if (!options.allowNonFinite) {
@@ -107,13 +130,6 @@ export function loadKerasWeightsFromBuffer(
       return data;
     }),
   );
-  // 3. Assign layer by layer (model.setWeights would order all trainable weights before all others).
-  let valuesLoaded = 0;
-  pairs.forEach(([layer], p) => {
-    tidy(() => layer.setWeights(values[p]!.map((data, w) => tensor(data, layer.weights[w]!.shape as number[], 'float32'))));
-    valuesLoaded += values[p]!.reduce((n, data) => n + data.length, 0);
-  });
-  return { layout: file.layout, layersLoaded: pairs.length, valuesLoaded };
 }
 
 function pairByOrder(model: LayersModel, file: KerasWeightFile, label: string): [Layer, FileLayer][] {
