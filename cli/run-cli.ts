@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
   countParameters,
   createXception,
@@ -105,7 +106,7 @@ async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');
 }
 
-function printSummary(model: ReturnType<typeof createXception>, io: CliIo): void {
+function printSummary(model: LayersModel, io: CliIo): void {
   const rows = layerTable(model);
   const header = ['#', 'layer', 'class', 'output shape', 'params', 'weights'];
   const cells = rows.map((row) => [

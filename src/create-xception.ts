@@ -1,7 +1,17 @@
 import { input, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { buildScope } from './build-scope.js';
 import { dense, dropout, globalPool } from './layers.js';
-import { resolveXceptionOptions, type XceptionOptions } from './xception-options.js';
+import { downloadVerified, type ChecksummedWeights } from './weights/download-verified.js';
+import { imagenetWeights } from './weights/imagenet-weights.js';
+import { loadKerasWeights } from './weights/load-keras-weights.js';
+import type { WeightsSource } from './weights/weights-source.js';
+import {
+  resolveXceptionOptions,
+  type PretrainedXceptionOptions,
+  type ResolvedXceptionOptions,
+  type XceptionOptions,
+  type XceptionWeights,
+} from './xception-options.js';
 import { buildTrunk } from './xception-trunk.js';
 
 /**
@@ -17,10 +27,14 @@ import { buildTrunk } from './xception-trunk.js';
  * instead. Options are checked before anything is built:
  * bad options throw {@link XceptionConfigError} and allocate nothing.
  *
+ * With `weights` it returns a Promise and loads them: `'imagenet'` (Keras'
+ * official files, MD5-checked, cached in Node), a checksummed URL, or any
+ * Keras HDF5 weight file (see {@link loadKerasWeights}).
+ *
  * The library never picks a TensorFlow.js backend; set one first (see the README).
  *
- * @param options - See {@link XceptionOptions}.
- * @returns An uncompiled model: `[batch, h, w, c]` in; `[batch, numClasses]`
+ * @param options - See {@link XceptionOptions} and {@link PretrainedXceptionOptions}.
+ * @returns An uncompiled model (a Promise of it with `weights`): `[batch, h, w, c]` in; `[batch, numClasses]`
  *   (top), `[batch, 2048]` (pooling) or `[batch, h/32, w/32, 2048]` out.
  * @throws {@link XceptionConfigError} for bad options.
  *
@@ -33,10 +47,42 @@ import { buildTrunk } from './xception-trunk.js';
  * model.countParams();                             // 22910480
  * const course = createXception({ preset: 'postact', numClasses: 100 }); // 21066380 params
  * const backbone = createXception({ includeTop: false, pooling: 'avg', inputShape: [224, 224, 3] });
+ * const pretrained = await createXception({ weights: 'imagenet' }); // Keras' ImageNet weights
  * ```
  */
-export function createXception(options?: XceptionOptions): LayersModel {
+export function createXception(options: PretrainedXceptionOptions): Promise<LayersModel>;
+export function createXception(options?: XceptionOptions): LayersModel;
+export function createXception(options?: XceptionOptions | PretrainedXceptionOptions): LayersModel | Promise<LayersModel> {
+  if (options != null && 'weights' in options && options.weights != null) return createWithWeights(options);
+  return build(resolveXceptionOptions(options));
+}
+
+/** Checks the options, fetches the weights, builds, loads; a failure disposes the model. */
+async function createWithWeights(options: PretrainedXceptionOptions): Promise<LayersModel> {
   const resolved = resolveXceptionOptions(options);
+  const weights = options.weights;
+  const source: WeightsSource =
+    weights === 'imagenet'
+      ? await downloadVerified(imagenetWeights(resolved.includeTop, options.weightsBaseUrl), options.weightsCacheDir)
+      : isChecksummed(weights)
+        ? await downloadVerified(weights, options.weightsCacheDir)
+        : weights;
+  const model = build(resolved);
+  try {
+    await loadKerasWeights(model, source);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+function isChecksummed(weights: XceptionWeights): weights is ChecksummedWeights {
+  return typeof weights === 'object' && weights !== null && typeof (weights as ChecksummedWeights).url === 'string' &&
+    typeof (weights as ChecksummedWeights).md5 === 'string';
+}
+
+function build(resolved: ResolvedXceptionOptions): LayersModel {
   return buildScope(() => {
     const image = input({ shape: resolved.inputShape, name: 'input' });
     let x: SymbolicTensor = buildTrunk(image, resolved).output;

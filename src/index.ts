@@ -55,10 +55,14 @@ export {
   type XceptionPresetName,
 } from './presets.js';
 export { separableBlock, type SeparableBlockOptions } from './separable-block.js';
-export type { XceptionOptions, XceptionPooling } from './xception-options.js';
+export type { PretrainedXceptionOptions, XceptionOptions, XceptionPooling, XceptionWeights } from './xception-options.js';
+export type { ChecksummedWeights } from './weights/download-verified.js';
 export {
   loadKerasWeights,
   type LoadKerasWeightsOptions,
   type LoadKerasWeightsResult,
 } from './weights/load-keras-weights.js';
 export type { WeightsSource } from './weights/weights-source.js';
+export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
+export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
+export { preprocessInput } from './imagenet/preprocess-input.js';

@@ -1,5 +1,7 @@
 import { XceptionConfigError } from './errors.js';
 import type { OutputStride } from './atrous.js';
+import type { ChecksummedWeights } from './weights/download-verified.js';
+import type { WeightsSource } from './weights/weights-source.js';
 import { OUTPUT_STRIDES } from './flow-options.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireInteger, requireName, requireOneOf, show } from './validation.js';
@@ -69,6 +71,43 @@ export interface XceptionOptions {
   name?: string;
 }
 
+/**
+ * {@link XceptionOptions} plus the weights to load: with these,
+ * {@link createXception} returns a Promise of the model.
+ *
+ * @example
+ * ```ts
+ * const options: PretrainedXceptionOptions = { weights: 'imagenet', includeTop: false, pooling: 'avg' };
+ * const model = await createXception(options);
+ * ```
+ */
+export interface PretrainedXceptionOptions extends XceptionOptions {
+  /**
+   * `'imagenet'` (the official Keras files, downloaded, MD5-checked and, in
+   * Node, cached), a {@link ChecksummedWeights} download, or any
+   * {@link WeightsSource} in a Keras HDF5 layout.
+   */
+  weights: XceptionWeights;
+  /** Where `'imagenet'` files are downloaded from. @defaultValue Keras Applications' storage bucket */
+  weightsBaseUrl?: string;
+  /**
+   * Node: the folder that keeps verified downloads, or `false` for none.
+   * @defaultValue `$XCEPTION_TS_CACHE_DIR`, else `~/.cache/xception-ts`
+   */
+  weightsCacheDir?: string | false;
+}
+
+/**
+ * What `weights` may be: `'imagenet'`, a checksummed download, or a Keras HDF5 file.
+ *
+ * @example
+ * ```ts
+ * const weights: XceptionWeights = 'imagenet';
+ * const model = await createXception({ weights });
+ * ```
+ */
+export type XceptionWeights = 'imagenet' | ChecksummedWeights | WeightsSource;
+
 /** The options that shape the feature extractor, shared by createXception and createXceptionBackbone. @internal */
 export interface TrunkOptions {
   preset?: XceptionPresetName;
@@ -100,6 +139,7 @@ export interface ResolvedXceptionOptions extends ResolvedTrunkOptions {
 const KNOWN_OPTIONS = [
   'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
   'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'name',
+  'weights', 'weightsBaseUrl', 'weightsCacheDir',
 ];
 
 /** Refuses a non-object and names any unknown (e.g. misspelt) option. @internal */
@@ -153,7 +193,7 @@ export function resolveTrunkOptions(
  * Checks every option and fills in the defaults, in one place, before any
  * layer or tensor exists. @internal
  */
-export function resolveXceptionOptions(options: XceptionOptions = {}): ResolvedXceptionOptions {
+export function resolveXceptionOptions(options: XceptionOptions | PretrainedXceptionOptions = {}): ResolvedXceptionOptions {
   requireKnownOptions('createXception', options, KNOWN_OPTIONS);
   const includeTop = requireBoolean('includeTop', options.includeTop ?? true);
   const trunk = resolveTrunkOptions(options, { fixedSize: includeTop });
@@ -177,6 +217,9 @@ export function resolveXceptionOptions(options: XceptionOptions = {}): ResolvedX
   if (!includeTop && dropout > 0) {
     throw new XceptionConfigError(`dropout ${dropout} applies to the classifier and needs includeTop: true.`);
   }
+  if ('weights' in options && options.weights === 'imagenet') {
+    checkImagenetFit(trunk, includeTop, numClasses);
+  }
   return {
     ...trunk,
     includeTop,
@@ -186,6 +229,23 @@ export function resolveXceptionOptions(options: XceptionOptions = {}): ResolvedX
     dropout,
     name: requireName('name', options.name ?? 'xception', false),
   };
+}
+
+/** Keras' rules for the official ImageNet weights, which fit only Keras' own architecture. */
+function checkImagenetFit(trunk: ResolvedTrunkOptions, includeTop: boolean, numClasses: number): void {
+  const problem =
+    trunk.preset.name !== 'keras'
+      ? `they exist for the 'keras' preset only, not '${trunk.preset.name}'`
+      : trunk.middleFlowRepeats !== 8
+        ? `they need the 8 middle units of Keras' Xception, not ${trunk.middleFlowRepeats}`
+        : trunk.inputShape[2] !== 3
+          ? `they need 3 input channels, not ${trunk.inputShape[2]}`
+          : includeTop && (trunk.inputShape[0] !== 299 || trunk.inputShape[1] !== 299)
+            ? `with the top they need inputShape [299, 299, 3], not [${trunk.inputShape.join(', ')}] (or set includeTop: false)`
+            : includeTop && numClasses !== 1000
+              ? `with the top they need numClasses 1000, not ${numClasses} (or set includeTop: false and add your own head)`
+              : null;
+  if (problem !== null) throw new XceptionConfigError(`weights: 'imagenet' does not fit: ${problem}.`);
 }
 
 /** Requires `true` or `false`. @internal */

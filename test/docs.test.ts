@@ -12,6 +12,8 @@ describe('API documentation', () => {
   it('exports the documented API by name', () => {
     expect(exports.map((s) => s.name).sort()).toEqual([
       'XceptionWeightsError', 'loadKerasWeights', 'LoadKerasWeightsOptions', 'LoadKerasWeightsResult', 'WeightsSource',
+      'decodePredictions', 'ImagenetPrediction', 'IMAGENET_LABELS', 'preprocessInput',
+      'XceptionWeights', 'ChecksummedWeights', 'PretrainedXceptionOptions',
       'AlignedUnit', 'AlignedXceptionPreset', 'ClassicXceptionPreset', 'FeatureInfo', 'OutputStride',
       'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',

@@ -1,0 +1,60 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { XceptionConfigError } from '../errors.js';
+import { IMAGENET_LABELS } from './imagenet-labels.js';
+
+/**
+ * One of the top classes of an image, as {@link decodePredictions} returns them.
+ *
+ * @example
+ * ```ts
+ * const best: ImagenetPrediction = decodePredictions(probabilities)[0][0];
+ * console.log(`${best.label}: ${(best.probability * 100).toFixed(1)}%`);
+ * ```
+ */
+export interface ImagenetPrediction {
+  /** The class index, 0–999. */
+  classIndex: number;
+  /** Its ImageNet name, e.g. `'tabby, tabby cat'`. */
+  label: string;
+  /** The model's output for the class (a probability with the softmax top). */
+  probability: number;
+}
+
+/**
+ * Turns a batch of 1000-class outputs into the top-k classes of each image,
+ * best first, with their ImageNet names (Keras' `decode_predictions`).
+ *
+ * @param probabilities - `[batch, 1000]` (or `[1000]` for one image); not disposed.
+ * @param topK - How many classes per image. @defaultValue `5`
+ * @returns One list per image.
+ * @throws {@link XceptionConfigError} when the last axis is not 1000 or `topK` is out of range.
+ *
+ * @example
+ * ```ts
+ * import { decodePredictions } from 'xception-ts';
+ *
+ * const [top5] = decodePredictions(model.predict(input) as tf.Tensor);
+ * // [{ classIndex: 281, label: 'tabby, tabby cat', probability: 0.62 }, …]
+ * ```
+ */
+export function decodePredictions(probabilities: Tensor, topK = 5): ImagenetPrediction[][] {
+  const { shape } = probabilities;
+  const classes = shape[shape.length - 1];
+  if ((shape.length !== 1 && shape.length !== 2) || classes !== IMAGENET_LABELS.length) {
+    throw new XceptionConfigError(
+      `decodePredictions expects ImageNet outputs of shape [batch, 1000] or [1000]; got [${shape.join(',')}].`,
+    );
+  }
+  if (!Number.isInteger(topK) || topK < 1 || topK > classes) {
+    throw new XceptionConfigError(`topK must be an integer from 1 to ${classes}; got ${topK}.`);
+  }
+  const values = probabilities.dataSync();
+  const rows = shape.length === 1 ? 1 : shape[0]!;
+  return Array.from({ length: rows }, (_, row) => {
+    const offset = row * classes;
+    return Array.from({ length: classes }, (_, i) => i)
+      .sort((a, b) => values[offset + b]! - values[offset + a]! || a - b)
+      .slice(0, topK)
+      .map((classIndex) => ({ classIndex, label: IMAGENET_LABELS[classIndex]!, probability: values[offset + classIndex]! }));
+  });
+}
