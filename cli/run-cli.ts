@@ -5,9 +5,13 @@ import {
   createXception,
   layerTable,
   listPresets,
+  loadKerasWeights,
   XceptionError,
   type XceptionOptions,
 } from '../src/index.js';
+
+import { writeLayersModel } from './convert.js';
+import type { Quantization } from './quantize.js';
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -16,9 +20,13 @@ export interface CliIo {
 }
 
 const USAGE = `Usage: xception-ts summary [--preset ${listPresets().join('|')}] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32]
+       xception-ts convert <weights.h5> <outDir> [--no-top] [--quantize float16|uint8] [--input H,W,C]
 
 Commands:
   summary    Build the model and print its layer table and parameter counts.
+  convert    Load Keras HDF5 weights (e.g. the official ImageNet files) into the matching model
+             and write a TensorFlow.js layers model (model.json + shards) that tf.loadLayersModel
+             loads without xception-ts.
 
 Options:
   --preset   Variant to build (default: keras).
@@ -27,6 +35,7 @@ Options:
   --no-top   Leave out the pooling and classifier.
   --output-stride
              8 or 16 to dilate the last units instead of striding (default: 32).
+  --quantize float16 or uint8: store weights at 2 or 1 byte each (convert).
   --help     Show this text.`;
 
 /**
@@ -45,6 +54,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         input: { type: 'string' },
         'no-top': { type: 'boolean', default: false },
         'output-stride': { type: 'string' },
+        quantize: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -57,8 +67,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return 0;
   }
-  if (positionals.length !== 1 || positionals[0] !== 'summary') {
-    io.err(`xception-ts: expected the command 'summary'; got ${positionals.length ? positionals.join(' ') : 'none'}.\n\n${USAGE}`);
+  const command = positionals[0];
+  const arity = command === 'summary' ? 1 : command === 'convert' ? 3 : -1;
+  if (positionals.length !== arity) {
+    io.err(
+      arity === -1
+        ? `xception-ts: expected the command 'summary' or 'convert'; got ${positionals.length ? positionals.join(' ') : 'none'}.\n\n${USAGE}`
+        : `xception-ts: ${command} takes ${arity - 1 === 0 ? 'no arguments' : `<weights.h5> <outDir>`}; got ${positionals.slice(1).join(' ') || 'none'}.\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  const quantization = values.quantize;
+  if (quantization !== undefined && quantization !== 'float16' && quantization !== 'uint8') {
+    io.err(`xception-ts: --quantize must be float16 or uint8; got ${JSON.stringify(quantization)}.`);
     return 2;
   }
 
@@ -75,8 +96,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     await useCpuBackend();
     const model = createXception(options);
-    printSummary(model, io);
-    model.dispose();
+    try {
+      if (command === 'summary') printSummary(model, io);
+      else await convert(model, positionals[1]!, positionals[2]!, quantization, io);
+    } finally {
+      model.dispose();
+    }
     return 0;
   } catch (error) {
     if (error instanceof XceptionError) {
@@ -85,6 +110,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+async function convert(model: LayersModel, weightsPath: string, outDir: string, quantization: Quantization | undefined, io: CliIo): Promise<void> {
+  const started = performance.now();
+  const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  io.out(`Built '${model.name}' (${countParameters(model).total.toLocaleString('en-US')} params); reading ${weightsPath} …`);
+  const { layout, layersLoaded } = await loadKerasWeights(model, weightsPath);
+  io.out(`Loaded ${layersLoaded} layers (${layout} layout) in ${seconds()}; writing ${outDir} …`);
+  const { files, bytes } = await writeLayersModel(model, outDir, quantization);
+  io.out(`Wrote ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB (${quantization ?? 'float32'} weights) in ${seconds()}.`);
+  io.out(`Load it with tf.loadLayersModel('<url of ${outDir}>/model.json').`);
 }
 
 function parseNumber(text: string): number {

@@ -53,7 +53,7 @@ describe('xception-ts summary', () => {
     expect(unknownFlag.err).toContain("Unknown option '--colour'");
     const noCommand = await run();
     expect(noCommand.code).toBe(2);
-    expect(noCommand.err).toContain("expected the command 'summary'; got none");
+    expect(noCommand.err).toContain("expected the command 'summary' or 'convert'; got none");
     expect((await run('--help')).out).toContain('Usage: xception-ts summary');
   });
 });
