@@ -53,7 +53,9 @@ import { buildTrunk } from './xception-trunk.js';
 export function createXception(options: PretrainedXceptionOptions): Promise<LayersModel>;
 export function createXception(options?: XceptionOptions): LayersModel;
 export function createXception(options?: XceptionOptions | PretrainedXceptionOptions): LayersModel | Promise<LayersModel> {
-  if (options != null && 'weights' in options && options.weights != null) return createWithWeights(options);
+  if (options !== null && typeof options === 'object' && 'weights' in options && options.weights != null) {
+    return createWithWeights(options);
+  }
   return build(resolveXceptionOptions(options));
 }
 

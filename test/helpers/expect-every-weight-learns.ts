@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createXception, type XceptionOptions } from '../../src/index.js';
+import { useFastCpuFilterGradient } from './fast-cpu-filter-gradient.js';
 
 /**
  * Builds a full-width model (at 48×48 the classic middle flow is 3×3 and the
@@ -9,12 +10,13 @@ import { createXception, type XceptionOptions } from '../../src/index.js';
  * function of the logits, and asserts that every trainable weight gets a
  * finite, non-zero gradient and that no tensor is left behind.
  *
- * Runs on the 'cpu' backend (wasm has no convolution gradients), whose
- * Conv2DBackpropFilter loops element by element: one to three minutes per
- * model on this project's 2-core machines, almost all of it in the 1×1
- * convolutions of the middle and exit flows.
+ * Runs on the 'cpu' backend (wasm has no convolution gradients). tfjs' cpu
+ * Conv2DBackpropFilter took one to three minutes per model here, so the
+ * filter gradient runs through an equivalent flat-indexed kernel (see
+ * fast-cpu-filter-gradient.ts and its test against tfjs' own).
  */
 export function expectEveryWeightLearns(options: XceptionOptions, expectedVariables: number): void {
+  useFastCpuFilterGradient();
   const size = options.inputShape?.[0] ?? 48;
   const model = createXception({
     inputShape: [size, size, 3],
