@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/browser/**', 'node_modules/**'],
     // Full-size forward passes on wasm and small training steps on cpu take seconds each.
     testTimeout: 120_000,
     hookTimeout: 120_000,
