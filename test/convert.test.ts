@@ -1,6 +1,4 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,13 +7,14 @@ import { runCli } from '../cli/run-cli.js';
 import { toFloat16 } from '../cli/quantize.js';
 import { createXception, loadKerasWeights } from '../src/index.js';
 import { useBackend } from './helpers/backend.js';
+import { serveOnLoopback, type LoopbackServer } from './helpers/loopback-server.js';
 import { writeKerasWeights } from './helpers/keras-fixtures.js';
 
 // xception-ts convert: official-layout weights in, a plain tfjs layers model
 // out, loaded over HTTP by tf.loadLayersModel with nothing of xception-ts.
 let dir: string;
 let weightsPath: string;
-let server: Server;
+let server: LoopbackServer;
 let base: string;
 let reference: tf.LayersModel;
 let input: tf.Tensor;
@@ -30,19 +29,18 @@ beforeAll(async () => {
   source.dispose();
   reference = createXception();
   await loadKerasWeights(reference, weightsPath);
-  server = createServer((request, response) => {
+  server = await serveOnLoopback((request, response) => {
     try {
       response.writeHead(200).end(readFileSync(join(dir, decodeURIComponent(request.url ?? ''))));
     } catch {
       response.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 }, 120_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
   reference.dispose();
   input.dispose();

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,12 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { createXception, XceptionConfigError, XceptionWeightsError } from '../src/index.js';
 import { md5HexPortable } from '../src/weights/md5.js';
 import { useBackend } from './helpers/backend.js';
+import { serveOnLoopback, type LoopbackServer } from './helpers/loopback-server.js';
 import { writeKerasWeights } from './helpers/keras-fixtures.js';
 
 // The download path is real code, tested against an HTTP server on 127.0.0.1
 // that serves a full-size (~88 MB) fixture in the official files' Keras 1.1
 // layout and naming, written from random weights at test time.
-let server: Server;
+let server: LoopbackServer;
 let base: string;
 let fixture: Uint8Array;
 let fixtureMd5: string;
@@ -27,7 +26,7 @@ beforeAll(async () => {
   source = createXception({ inputShape: [71, 71, 3] }); // weights do not depend on the input size
   fixture = await writeKerasWeights(source, 'keras1');
   fixtureMd5 = createHash('md5').update(fixture).digest('hex');
-  server = createServer((request, response) => {
+  server = await serveOnLoopback((request, response) => {
     requests.push(request.url ?? '');
     if (request.url?.endsWith('.h5')) {
       response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(fixture);
@@ -35,13 +34,12 @@ beforeAll(async () => {
       response.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
   cacheDir = mkdtempSync(join(tmpdir(), 'xception-ts-cache-'));
 }, 120_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   rmSync(cacheDir, { recursive: true, force: true });
   source.dispose();
 });

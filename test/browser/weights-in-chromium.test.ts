@@ -1,17 +1,16 @@
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createXception, loadKerasWeights } from '../../src/index.js';
 import { useBackend } from '../helpers/backend.js';
+import { serveOnLoopback, type LoopbackServer } from '../helpers/loopback-server.js';
 import { writeKerasWeights } from '../helpers/keras-fixtures.js';
 
 // Debian's Chromium (installed by .ci/run), driven by playwright-core.
 const CHROMIUM = '/usr/bin/chromium';
-let server: Server;
+let server: LoopbackServer;
 let browser: Browser;
 let base: string;
 let fixture: Uint8Array;
@@ -36,13 +35,12 @@ beforeAll(async () => {
   files.set('/', { type: 'text/html', body: '<!doctype html><title>xception-ts weights</title><script type="module" src="/page.js"></script>' });
   files.set('/weights.h5', { type: 'application/octet-stream', body: fixture });
   files.set('/favicon.ico', { type: 'image/x-icon', body: new Uint8Array(0) });
-  server = createServer((request, response) => {
+  server = await serveOnLoopback((request, response) => {
     const file = files.get(request.url ?? '');
     if (file) response.writeHead(200, { 'content-type': file.type }).end(file.body);
     else response.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -51,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
 });
 
 describe('loadKerasWeights in Chromium', () => {
