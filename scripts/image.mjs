@@ -1,4 +1,4 @@
-// Shared by the demo and the benchmark: read a PNG into an image tensor.
+// Shared by the demo and the benchmarks: read a PNG into an image tensor; medians.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { PNG } from 'pngjs';
@@ -13,13 +13,6 @@ export function readPng(path) {
     rgb[j + 2] = png.data[i + 2];
   }
   return tf.tensor3d(rgb, [png.height, png.width, 3], 'int32');
-}
-
-/** Resizes to size×size and scales pixels to [-1, 1] (Keras 'tf' preprocessing), with a batch axis. */
-export function toModelInput(image, size) {
-  return tf.tidy(() =>
-    tf.image.resizeBilinear(image.toFloat(), [size, size]).div(127.5).sub(1).expandDims(0),
-  );
 }
 
 /** Median of a list of numbers. */
