@@ -1,6 +1,7 @@
 import { XceptionWeightsError } from '../errors.js';
 import { md5Hex } from './md5.js';
 import { fetchBytes } from './weights-source.js';
+import { importNode } from './node-import.js';
 
 /**
  * A weight file to download and check: its URL and its published MD5.
@@ -33,7 +34,7 @@ export async function downloadVerified(weights: ChecksummedWeights, cacheDir: st
   const name = `${expected}-${decodeURIComponent(new URL(weights.url, 'http://x/').pathname.split('/').pop() || 'weights.h5')}`;
   const cache = await resolveCacheDir(cacheDir);
   if (cache) {
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
     const cached = await readFile(cache.join(name)).catch(() => null);
     if (cached) {
       const bytes = cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength) as ArrayBuffer;
@@ -49,7 +50,7 @@ export async function downloadVerified(weights: ChecksummedWeights, cacheDir: st
     );
   }
   if (cache) {
-    const { mkdir, rename, writeFile } = await import('node:fs/promises');
+    const { mkdir, rename, writeFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
     await mkdir(cache.dir, { recursive: true });
     const partial = cache.join(`${name}.${process.pid}.partial`);
     await writeFile(partial, new Uint8Array(bytes));
@@ -61,8 +62,8 @@ export async function downloadVerified(weights: ChecksummedWeights, cacheDir: st
 /** Node only: the cache folder, from the option, XCEPTION_TS_CACHE_DIR, or ~/.cache/xception-ts. */
 async function resolveCacheDir(option: string | false | undefined): Promise<{ dir: string; join(file: string): string } | null> {
   if (option === false || typeof process === 'undefined' || !process.versions?.node) return null;
-  const path = await import('node:path');
-  const os = await import('node:os');
+  const path = await importNode<typeof import('node:path')>('node:path');
+  const os = await importNode<typeof import('node:os')>('node:os');
   const dir = option ?? process.env['XCEPTION_TS_CACHE_DIR'] ?? path.join(os.homedir(), '.cache', 'xception-ts');
   return { dir, join: (file: string) => path.join(dir, file) };
 }

@@ -1,4 +1,5 @@
 import { XceptionWeightsError } from '../errors.js';
+import { importNode } from './node-import.js';
 
 /**
  * Where weights come from: the bytes themselves (`ArrayBuffer`, a typed array
@@ -32,7 +33,7 @@ export async function readWeightsSource(source: WeightsSource): Promise<{ bytes:
     if (typeof process === 'undefined' || !process.versions?.node) {
       return { bytes: await fetchBytes(source), label: source }; // a relative URL in a browser
     }
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
     try {
       const file = await readFile(source.startsWith('file://') ? new URL(source) : source);
       return { bytes: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer, label: source };

@@ -1,0 +1,9 @@
+/**
+ * Imports a Node built-in (`node:fs/promises`, …) at run time, in code paths
+ * that only run in Node. The specifier is a variable so that browser bundlers
+ * (webpack, Vite, esbuild) leave it alone instead of failing to resolve a Node
+ * module for a browser build. @internal
+ */
+export function importNode<T>(specifier: `node:${string}`): Promise<T> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
