@@ -14,6 +14,7 @@ describe('API documentation', () => {
       'XceptionWeightsError', 'loadKerasWeights', 'LoadKerasWeightsOptions', 'LoadKerasWeightsResult', 'WeightsSource',
       'decodePredictions', 'ImagenetPrediction', 'IMAGENET_LABELS', 'preprocessInput',
       'XceptionWeights', 'ChecksummedWeights', 'PretrainedXceptionOptions',
+      'optimizeForInference', 'InferenceModel',
       'AlignedUnit', 'AlignedXceptionPreset', 'ClassicXceptionPreset', 'FeatureInfo', 'OutputStride',
       'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',
