@@ -106,6 +106,14 @@ export class AtrousDepthwiseConv2D extends AtrousConv {
   }
 }
 
+/**
+ * The Keras class whose weights a layer holds: our atrous layers stand for
+ * SeparableConv2D / DepthwiseConv2D. @internal
+ */
+export function kerasClassName(className: string): string {
+  return className.replace(/^XceptionAtrous/, '');
+}
+
 let registered = false;
 
 /**

@@ -21,6 +21,7 @@ import {
   type Tensor4D,
 } from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { kerasClassName } from './atrous-layers.js';
 import { XceptionConfigError } from './errors.js';
 
 type Layer = LayersModel['layers'][number];
@@ -111,7 +112,7 @@ export function optimizeForInference(model: LayersModel): InferenceModel {
       if (className === 'InputLayer' || absorbed.has(layer.name)) continue;
       const config = layer.getConfig() as Config;
       const inputs = inputsOf(layer);
-      const kind = className.replace(/^XceptionAtrous/, '');
+      const kind = kerasClassName(className);
       if (kind === 'Conv2D' || kind === 'SeparableConv2D' || kind === 'DepthwiseConv2D') {
         const weights = layer.getWeights();
         const bn = onlyConsumer(layer, 'BatchNormalization');

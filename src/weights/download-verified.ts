@@ -1,7 +1,7 @@
 import { XceptionWeightsError } from '../errors.js';
 import { md5Hex } from './md5.js';
 import { fetchBytes } from './weights-source.js';
-import { importNode } from './node-import.js';
+import { importNode, isNode } from './node-import.js';
 
 /**
  * A weight file to download and check: its URL and its published MD5.
@@ -61,7 +61,7 @@ export async function downloadVerified(weights: ChecksummedWeights, cacheDir: st
 
 /** Node only: the cache folder, from the option, XCEPTION_TS_CACHE_DIR, or ~/.cache/xception-ts. */
 async function resolveCacheDir(option: string | false | undefined): Promise<{ dir: string; join(file: string): string } | null> {
-  if (option === false || typeof process === 'undefined' || !process.versions?.node) return null;
+  if (option === false || !isNode()) return null;
   const path = await importNode<typeof import('node:path')>('node:path');
   const os = await importNode<typeof import('node:os')>('node:os');
   const dir = option ?? process.env['XCEPTION_TS_CACHE_DIR'] ?? path.join(os.homedir(), '.cache', 'xception-ts');

@@ -98,8 +98,7 @@ export class Hdf5Reader {
           `but its shape ${JSON.stringify(shape)} needs ${count}.`,
       );
     }
-    const out = Float32Array.from(values as ArrayLike<number>);
-    return out;
+    return Float32Array.from(values as ArrayLike<number>);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { kerasClassName } from '../atrous-layers.js';
 import { XceptionWeightsError } from '../errors.js';
 import { Hdf5Reader } from './hdf5-reader.js';
 import { readKerasWeightFile, type FileLayer, type KerasWeightFile } from './keras-weight-file.js';
@@ -203,11 +204,6 @@ function checkShapes(layer: Layer, fileLayer: FileLayer, label: string): void {
       );
     }
   });
-}
-
-/** Our dilated layers hold the weights of the Keras class they stand for. */
-function kerasClassName(className: string): string {
-  return className.replace(/^XceptionAtrous/, '');
 }
 
 /** Keras' `to_snake_case`: 'SeparableConv2D' → 'separable_conv2d'. */

@@ -4,14 +4,14 @@
  * this small implementation runs at a few hundred MB/s.
  */
 
-import { importNode } from './node-import.js';
+import { importNode, isNode } from './node-import.js';
 
 const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0);
 
 /** The MD5 of some bytes, as 32 lowercase hex digits. @internal */
 export async function md5Hex(bytes: ArrayBuffer): Promise<string> {
-  if (typeof process !== 'undefined' && process.versions?.node) {
+  if (isNode()) {
     const { createHash } = await importNode<typeof import('node:crypto')>('node:crypto');
     return createHash('md5').update(new Uint8Array(bytes)).digest('hex');
   }

@@ -1,3 +1,8 @@
+/** Whether this runs in Node (and may use its built-ins). @internal */
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && Boolean(process.versions?.node);
+}
+
 /**
  * Imports a Node built-in (`node:fs/promises`, …) at run time, in code paths
  * that only run in Node. The specifier is a variable so that browser bundlers

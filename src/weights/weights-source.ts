@@ -1,5 +1,5 @@
 import { XceptionWeightsError } from '../errors.js';
-import { importNode } from './node-import.js';
+import { importNode, isNode } from './node-import.js';
 
 /**
  * Where weights come from: the bytes themselves (`ArrayBuffer`, a typed array
@@ -30,7 +30,7 @@ export async function readWeightsSource(source: WeightsSource): Promise<{ bytes:
     return { bytes: await fetchBytes(String(source)), label: String(source) };
   }
   if (typeof source === 'string') {
-    if (typeof process === 'undefined' || !process.versions?.node) {
+    if (!isNode()) {
       return { bytes: await fetchBytes(source), label: source }; // a relative URL in a browser
     }
     const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
