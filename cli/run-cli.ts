@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
@@ -10,6 +11,7 @@ import {
   type XceptionOptions,
 } from '../src/index.js';
 
+import { exportOnnx, ONNX_OPSET } from '../src/onnx/index.js';
 import { writeLayersModel } from './convert.js';
 import type { Quantization } from './quantize.js';
 
@@ -21,12 +23,16 @@ export interface CliIo {
 
 const USAGE = `Usage: xception-ts summary [--preset ${listPresets().join('|')}] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32]
        xception-ts convert <weights.h5> <outDir> [--no-top] [--quantize float16|uint8] [--input H,W,C]
+       xception-ts export-onnx <weights.h5|random> <model.onnx> [--preset P] [--no-top] [--input H,W,C] [--batch N]
 
 Commands:
   summary    Build the model and print its layer table and parameter counts.
   convert    Load Keras HDF5 weights (e.g. the official ImageNet files) into the matching model
              and write a TensorFlow.js layers model (model.json + shards) that tf.loadLayersModel
              loads without xception-ts.
+  export-onnx
+             Load Keras HDF5 weights (or 'random' for untrained weights) and write an ONNX model
+             (opset 13, NHWC float32 input 'input', output 'output') for ONNX Runtime.
 
 Options:
   --preset   Variant to build (default: keras).
@@ -36,6 +42,7 @@ Options:
   --output-stride
              8 or 16 to dilate the last units instead of striding (default: 32).
   --quantize float16 or uint8: store weights at 2 or 1 byte each (convert).
+  --batch    A fixed batch size for export-onnx (default: dynamic).
   --help     Show this text.`;
 
 /**
@@ -55,6 +62,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'no-top': { type: 'boolean', default: false },
         'output-stride': { type: 'string' },
         quantize: { type: 'string' },
+        batch: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -68,18 +76,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const command = positionals[0];
-  const arity = command === 'summary' ? 1 : command === 'convert' ? 3 : -1;
+  const arity = command === 'summary' ? 1 : command === 'convert' || command === 'export-onnx' ? 3 : -1;
   if (positionals.length !== arity) {
     io.err(
       arity === -1
-        ? `xception-ts: expected the command 'summary' or 'convert'; got ${positionals.length ? positionals.join(' ') : 'none'}.\n\n${USAGE}`
-        : `xception-ts: ${command} takes ${arity - 1 === 0 ? 'no arguments' : `<weights.h5> <outDir>`}; got ${positionals.slice(1).join(' ') || 'none'}.\n\n${USAGE}`,
+        ? `xception-ts: expected the command 'summary', 'convert' or 'export-onnx'; got ${positionals.length ? positionals.join(' ') : 'none'}.\n\n${USAGE}`
+        : `xception-ts: ${command} takes ${arity - 1 === 0 ? 'no arguments' : command === 'convert' ? '<weights.h5> <outDir>' : '<weights.h5|random> <model.onnx>'}; got ${positionals.slice(1).join(' ') || 'none'}.\n\n${USAGE}`,
     );
     return 2;
   }
   const quantization = values.quantize;
   if (quantization !== undefined && quantization !== 'float16' && quantization !== 'uint8') {
     io.err(`xception-ts: --quantize must be float16 or uint8; got ${JSON.stringify(quantization)}.`);
+    return 2;
+  }
+
+  const batch = values.batch === undefined ? 'dynamic' : parseNumber(values.batch);
+  if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch > 0)) {
+    io.err(`xception-ts: --batch must be a positive integer; got ${JSON.stringify(values.batch)}.`);
     return 2;
   }
 
@@ -98,7 +112,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const model = createXception(options);
     try {
       if (command === 'summary') printSummary(model, io);
-      else await convert(model, positionals[1]!, positionals[2]!, quantization, io);
+      else if (command === 'convert') await convert(model, positionals[1]!, positionals[2]!, quantization, io);
+      else await writeOnnx(model, positionals[1]!, positionals[2]!, batch, io);
     } finally {
       model.dispose();
     }
@@ -121,6 +136,19 @@ async function convert(model: LayersModel, weightsPath: string, outDir: string, 
   const { files, bytes } = await writeLayersModel(model, outDir, quantization);
   io.out(`Wrote ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB (${quantization ?? 'float32'} weights) in ${seconds()}.`);
   io.out(`Load it with tf.loadLayersModel('<url of ${outDir}>/model.json').`);
+}
+
+async function writeOnnx(model: LayersModel, weightsPath: string, outPath: string, batchSize: 'dynamic' | number, io: CliIo): Promise<void> {
+  if (weightsPath !== 'random') {
+    const { layout, layersLoaded } = await loadKerasWeights(model, weightsPath);
+    io.out(`Loaded ${layersLoaded} layers (${layout} layout) from ${weightsPath}.`);
+  } else {
+    io.out(`Exporting '${model.name}' with random (untrained) weights.`);
+  }
+  const bytes = exportOnnx(model, { batchSize });
+  await writeFile(outPath, bytes);
+  const shape = `[${batchSize === 'dynamic' ? 'batch' : batchSize}, ${model.inputs[0]!.shape.slice(1).join(', ')}]`;
+  io.out(`Wrote ${outPath}: ${(bytes.length / 1e6).toFixed(1)} MB, ONNX opset ${ONNX_OPSET}, input 'input' ${shape} (NHWC float32), output 'output'.`);
 }
 
 function parseNumber(text: string): number {

@@ -2,20 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createXception, optimizeForInference, XceptionConfigError, type XceptionOptions } from '../src/index.js';
 import { useBackend } from './helpers/backend.js';
+import { randomize } from './helpers/randomize.js';
 
 beforeAll(() => useBackend('wasm'));
-
-/** Random weights with BN statistics far from the identity, so that folding is really exercised. */
-function randomize(model: tf.LayersModel): void {
-  model.setWeights(model.weights.map((w, i) => {
-    const name = w.originalName;
-    const shape = w.shape as number[];
-    if (name.endsWith('moving_variance')) return tf.randomUniform(shape, 0.2, 3, 'float32', i);
-    if (name.endsWith('moving_mean') || name.endsWith('beta')) return tf.randomNormal(shape, 0, 0.5, 'float32', i);
-    if (name.endsWith('gamma')) return tf.randomUniform(shape, 0.5, 1.5, 'float32', i);
-    return tf.randomNormal(shape, 0, Math.sqrt(2 / shape.slice(0, -1).reduce((a, b) => a * b, 1)), 'float32', i);
-  }));
-}
 
 const relativeDiff = (a: tf.Tensor, b: tf.Tensor) =>
   tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(b)).dataSync()[0]!);

@@ -12,3 +12,12 @@ export function isNode(): boolean {
 export function importNode<T>(specifier: `node:${string}`): Promise<T> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
 }
+
+/**
+ * Imports an optional npm package at run time (e.g. `onnxruntime-node`), with
+ * a variable specifier so that bundlers do not require it to be installed.
+ * @internal
+ */
+export function importOptional<T>(specifier: string): Promise<T> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
