@@ -24,7 +24,7 @@
  * const probabilities = model.predict(tf.zeros([1, 150, 150, 3])) as tf.Tensor;
  * ```
  *
- * @packageDocumentation
+ * @module xception-ts
  */
 
 export type { OutputStride } from './atrous.js';

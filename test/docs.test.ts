@@ -3,13 +3,35 @@ import ts from 'typescript';
 
 // Every public export carries TSDoc with a summary and an @example, as the
 // API reference (typedoc) shows them to users.
-describe('API documentation', () => {
-  const program = ts.createProgram(['src/index.ts'], { strict: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler });
-  const checker = program.getTypeChecker();
-  const index = program.getSourceFile('src/index.ts')!;
-  const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(index)!);
+const program = ts.createProgram(['src/index.ts', 'src/onnx/index.ts'], { strict: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler });
+const checker = program.getTypeChecker();
+const exportsOf = (path: string) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(path)!)!);
 
-  it('exports the documented API by name', () => {
+describe.each([
+  ['xception-ts', 'src/index.ts'],
+  ['xception-ts/onnx', 'src/onnx/index.ts'],
+])('API documentation of %s', (_entry, path) => {
+  const exports = exportsOf(path);
+
+  it.each(exports.map((s) => [s.name, s] as const))('%s has a summary and an @example', (_name, symbol) => {
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    const summary = ts.displayPartsToString(target.getDocumentationComment(checker)).trim();
+    const tags = target.getJsDocTags(checker).map((t) => t.name);
+    expect(summary.length).toBeGreaterThan(10);
+    expect(tags).toContain('example');
+  });
+});
+
+describe('API surface', () => {
+  it('xception-ts/onnx exports the documented API by name', () => {
+    expect(exportsOf('src/onnx/index.ts').map((s) => s.name).sort()).toEqual([
+      'ClassScore', 'ExportOnnxOptions', 'ONNX_OPSET', 'OnnxClassifier', 'OnnxClassifierOptions', 'OnnxRuntime',
+      'OrtSession', 'PixelTensor', 'Pixels', 'createOnnxClassifier', 'exportOnnx',
+    ].sort());
+  });
+
+  it('xception-ts exports the documented API by name', () => {
+    const exports = exportsOf('src/index.ts');
     expect(exports.map((s) => s.name).sort()).toEqual([
       'XceptionWeightsError', 'loadKerasWeights', 'LoadKerasWeightsOptions', 'LoadKerasWeightsResult', 'WeightsSource',
       'decodePredictions', 'ImagenetPrediction', 'IMAGENET_LABELS', 'preprocessInput',
@@ -23,13 +45,5 @@ describe('API documentation', () => {
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
     ].sort());
-  });
-
-  it.each(exports.map((s) => [s.name, s] as const))('%s has a summary and an @example', (_name, symbol) => {
-    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-    const summary = ts.displayPartsToString(target.getDocumentationComment(checker)).trim();
-    const tags = target.getJsDocTags(checker).map((t) => t.name);
-    expect(summary.length).toBeGreaterThan(10);
-    expect(tags).toContain('example');
   });
 });

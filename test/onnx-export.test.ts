@@ -30,7 +30,7 @@ type Decoded = {
     node: { op_type: string }[];
     initializer: { name: string; dims: number[] }[];
     input: { name: string; type: { tensor_type: { elem_type: number; shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
-    output: { name: string; type: { tensor_type: { shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
+    output: Decoded['graph']['input'];
   };
 };
 const decode = (bytes: Uint8Array) =>

@@ -4,7 +4,14 @@ import { kerasClassName } from '../atrous-layers.js';
 import { XceptionConfigError } from '../errors.js';
 import { modelProtoType } from './onnx-schema.js';
 
-/** Options of {@link exportOnnx}. */
+/**
+ * Options of {@link exportOnnx}.
+ *
+ * @example
+ * ```ts
+ * const bytes = exportOnnx(model, { inputName: 'pixels', outputName: 'probabilities', batchSize: 1 });
+ * ```
+ */
 export interface ExportOnnxOptions {
   /** Name of the graph's input. Default `'input'`. */
   inputName?: string;
@@ -17,7 +24,14 @@ export interface ExportOnnxOptions {
   batchSize?: 'dynamic' | number;
 }
 
-/** The ONNX operator set the export uses (ONNX 1.8+, every current runtime). */
+/**
+ * The ONNX operator set {@link exportOnnx} writes: 13 (ONNX 1.8+, every current runtime).
+ *
+ * @example
+ * ```ts
+ * console.log(`opset ${ONNX_OPSET}`);
+ * ```
+ */
 export const ONNX_OPSET = 13;
 /** The ONNX IR version written (7 goes with opset 13). */
 const IR_VERSION = 7;
@@ -56,7 +70,7 @@ type Value = { name: string; rank: 2 | 4; height: number | null; width: number |
  * @param model - A single-input, single-output model, e.g. from `createXception`.
  * @param options - See {@link ExportOnnxOptions}.
  * @returns The serialized `onnx.ModelProto`.
- * @throws {@link XceptionConfigError} for a layer or setting it cannot express, or bad options.
+ * @throws {@link xception-ts!XceptionConfigError} for a layer or setting it cannot express, or bad options.
  *
  * @example
  * ```ts

@@ -13,7 +13,9 @@ import { XceptionConfigError } from '../errors.js';
 export interface Pixels {
   /** `width · height · 3` (RGB) or `· 4` (RGBA) values in [0, 255]. */
   readonly data: ArrayLike<number>;
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
 }
 
@@ -21,9 +23,16 @@ export interface Pixels {
  * A TensorFlow.js tensor of pixels in [0, 255], `[height, width, 3]` or
  * `[1, height, width, 3]`, described structurally so that this module does
  * not load TensorFlow.js.
+ *
+ * @example
+ * ```ts
+ * const top5 = await classifier.classify(tf.browser.fromPixels(imageElement));
+ * ```
  */
 export interface PixelTensor {
+  /** `[height, width, channels]` or `[1, height, width, channels]`. */
   readonly shape: number[];
+  /** Reads the values, row-major. */
   data(): Promise<ArrayLike<number>>;
 }
 

@@ -6,23 +6,64 @@ import { modelProtoType } from './onnx-schema.js';
 
 /**
  * The parts of ONNX Runtime's JavaScript API the classifier uses; both
- * `onnxruntime-node` and `onnxruntime-web` have this shape
- * (`import * as ort from 'onnxruntime-web'`).
+ * `onnxruntime-node` and `onnxruntime-web` have this shape.
+ *
+ * @example
+ * ```ts
+ * import * as ort from 'onnxruntime-web';
+ * const runtime: OnnxRuntime = ort;
+ * ```
  */
 export interface OnnxRuntime {
-  InferenceSession: { create(model: Uint8Array, options?: object): Promise<OrtSession> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+  /** `ort.InferenceSession`. */
+  InferenceSession: {
+    /** Creates a session from a model's bytes. */
+    create(model: Uint8Array, options?: object): Promise<OrtSession>;
+  };
+  /** `ort.Tensor`. */
+  Tensor: {
+    /** A float32 tensor over `data` with shape `dims`. */
+    new (type: 'float32', data: Float32Array, dims: readonly number[]): unknown;
+  };
 }
 
-/** An ONNX Runtime inference session, as far as the classifier uses it. */
+/**
+ * An ONNX Runtime inference session, as far as the classifier uses it.
+ *
+ * @example
+ * ```ts
+ * console.log(classifier.session.inputNames); // ['input']
+ * ```
+ */
 export interface OrtSession {
+  /** The graph's input names. */
   readonly inputNames: readonly string[];
+  /** The graph's output names. */
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
+  /** Runs the graph on named input tensors and returns the named outputs (`data`, `dims`). */
+  run(feeds: Record<string, unknown>): Promise<
+    Record<
+      string,
+      {
+        /** The values. */
+        data: unknown;
+        /** The shape. */
+        dims: readonly number[];
+      }
+    >
+  >;
+  /** Frees the session's resources. */
   release(): Promise<void>;
 }
 
-/** Options of {@link createOnnxClassifier}. */
+/**
+ * Options of {@link createOnnxClassifier}.
+ *
+ * @example
+ * ```ts
+ * const options: OnnxClassifierOptions = { model: '/models/xception.onnx', ort, labels: ['cat', 'dog'] };
+ * ```
+ */
 export interface OnnxClassifierOptions {
   /**
    * The ONNX model: bytes (e.g. {@link exportOnnx}'s result), or a URL (or, in
@@ -46,10 +87,21 @@ export interface OnnxClassifierOptions {
   preprocess?: 'xception' | 'none';
 }
 
-/** One class of a {@link OnnxClassifier}'s answer, best first. */
+/**
+ * One class of a {@link OnnxClassifier}'s answer, best first.
+ *
+ * @example
+ * ```ts
+ * const [best]: ClassScore[] = await classifier.classify(image);
+ * console.log(`${best.label}: ${(best.probability * 100).toFixed(1)}%`);
+ * ```
+ */
 export interface ClassScore {
+  /** The output's index. */
   classIndex: number;
+  /** The class name (from {@link OnnxClassifierOptions.labels}). */
   label: string;
+  /** The model's output for the class (a probability with a softmax top). */
   probability: number;
 }
 
@@ -94,7 +146,7 @@ export interface OnnxClassifier {
  * peer dependencies: install the one you use.
  *
  * @param options - See {@link OnnxClassifierOptions}.
- * @throws {@link XceptionConfigError} when the model is not an image classifier, or ONNX Runtime is missing.
+ * @throws {@link xception-ts!XceptionConfigError} when the model is not an image classifier, or ONNX Runtime is missing.
  *
  * @example
  * ```ts
@@ -191,7 +243,8 @@ async function modelBytes(model: OnnxClassifierOptions['model']): Promise<Uint8A
 
 /** Reads the input size and class count from the model's graph, refusing what is not an image classifier. */
 function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; classes: number } {
-  type Dim = { dim_value?: number | { toNumber(): number }; dim_param?: string };
+  // `value` names the member of the oneof that is set (protobufjs gives unset fields their default, 0).
+  type Dim = { value?: 'dim_value' | 'dim_param'; dim_value?: number | { toNumber(): number } };
   type Info = { name: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: Dim[] } } } };
   let graph: { input: Info[]; output: Info[]; initializer: { name: string }[] };
   try {
@@ -202,7 +255,7 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
   if (!graph) throw new XceptionConfigError('the ONNX file has no graph.');
   const initializers = new Set(graph.initializer.map((i) => i.name));
   const inputs = graph.input.filter((i) => !initializers.has(i.name));
-  const dims = (info: Info) => (info.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value === undefined || d.dim_value === null ? null : Number(d.dim_value)));
+  const dims = (info: Info) => (info.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.value === 'dim_value' ? Number(d.dim_value) : null));
   const input = inputs.length === 1 ? dims(inputs[0]!) : [];
   const output = graph.output.length === 1 ? dims(graph.output[0]!) : [];
   const [, height, width, channels] = input;
