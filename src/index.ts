@@ -42,6 +42,7 @@ export { exitFlow, type ExitFlowOptions } from './exit-flow.js';
 export type { FlowOptions } from './flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './layer-table.js';
 export { optimizeForInference, type InferenceModel } from './optimize-for-inference.js';
+export { enableWasmTraining } from './wasm-training.js';
 export { middleFlow, type MiddleFlowOptions } from './middle-flow.js';
 export {
   getPreset,

@@ -36,7 +36,7 @@ describe('API surface', () => {
       'XceptionWeightsError', 'loadKerasWeights', 'LoadKerasWeightsOptions', 'LoadKerasWeightsResult', 'WeightsSource',
       'decodePredictions', 'ImagenetPrediction', 'IMAGENET_LABELS', 'preprocessInput',
       'XceptionWeights', 'ChecksummedWeights', 'PretrainedXceptionOptions',
-      'optimizeForInference', 'InferenceModel',
+      'optimizeForInference', 'InferenceModel', 'enableWasmTraining',
       'AlignedUnit', 'AlignedXceptionPreset', 'ClassicXceptionPreset', 'FeatureInfo', 'OutputStride',
       'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',
