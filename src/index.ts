@@ -43,6 +43,12 @@ export type { FlowOptions } from './flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './layer-table.js';
 export { optimizeForInference, type InferenceModel } from './optimize-for-inference.js';
 export { enableWasmTraining } from './wasm-training.js';
+export {
+  assertWasmTrainingFits,
+  estimateWasmTrainingMemory,
+  WASM_HEAP_LIMIT_BYTES,
+  type WasmTrainingMemory,
+} from './wasm-training-memory.js';
 export { middleFlow, type MiddleFlowOptions } from './middle-flow.js';
 export {
   getPreset,

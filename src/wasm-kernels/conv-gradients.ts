@@ -7,14 +7,14 @@ import {
   reverse,
   slice,
   stack,
-  sum,
+  ones,
   tidy,
   transpose,
   type NamedAttrMap,
   type Tensor4D,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { asTensor, convInfo, taps, transposedConvFrame, type ConvAttrs } from './windows.js';
+import { asTensor, convInfo, mapTaps, transposedConvFrame, type ConvAttrs } from './windows.js';
 
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: NamedAttrMap };
 type Shape4 = [number, number, number, number];
@@ -33,7 +33,7 @@ export function conv2DBackpropFilter({ inputs, attrs }: KernelArgs): TensorInfo 
     const [kh, kw, inChannels, outChannels] = a.filterShape;
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const dyT = transpose(reshape(dy, [rows, outChannels]));
-    const perTap = taps(x, info).flat().map((window) => matMul(dyT, reshape(window, [rows, inChannels])));
+    const perTap = mapTaps(x, info, 0, (window) => matMul(dyT, reshape(window, [rows, inChannels])));
     const stacked = reshape(perTap.length === 1 ? perTap[0]! : stack(perTap), [kh, kw, outChannels, inChannels]);
     return transpose(stacked, [0, 1, 3, 2]);
   });
@@ -66,9 +66,13 @@ export function depthwiseBackpropFilter({ inputs, attrs }: KernelArgs): TensorIn
     const [kh, kw, channels, multiplier] = a.filterShape;
     const [batch, outHeight, outWidth] = dy.shape;
     const dyPerChannel = multiplier === 1 ? dy : reshape(dy, [batch, outHeight, outWidth, channels, multiplier]);
-    const perTap = taps(x, info).flat().map((window) => {
+    const rows = batch * outHeight * outWidth;
+    // Σ over rows as a product with a row of ones: wasm reduces only along the last axis,
+    // so sum(…, [0, 1, 2]) would first transpose the whole product.
+    const sumRows = ones([1, rows]);
+    const perTap = mapTaps(x, info, 0, (window) => {
       const w = multiplier === 1 ? window : reshape(window, [batch, outHeight, outWidth, channels, 1]);
-      return sum(mul(w, dyPerChannel), [0, 1, 2]);
+      return matMul(sumRows, reshape(mul(w, dyPerChannel), [rows, channels * multiplier]));
     });
     return reshape(stack(perTap), [kh, kw, channels, multiplier]);
   });

@@ -1,4 +1,4 @@
-import { backend_util, engine, pad, reshape, slice, stridedSlice, type Tensor, type Tensor4D, type TensorInfo } from '@tensorflow/tfjs-core';
+import { add, backend_util, engine, pad, reshape, slice, stack, stridedSlice, tidy, zeros, type Tensor, type Tensor4D, type TensorInfo } from '@tensorflow/tfjs-core';
 import { XceptionConfigError } from '../errors.js';
 
 /** A padding as tfjs kernels take it. @internal */
@@ -32,11 +32,18 @@ export function convInfo(xShape: number[], filterShape: number[], attrs: ConvAtt
 }
 
 /**
- * The input windows of a convolution or pool, one per filter tap: for tap
- * (i, j), the `[batch, outHeight, outWidth, channels]` values it multiplies
- * (or compares), with padding filled by `padValue`. @internal
+ * Calls `use` with the input window of each filter tap of a convolution or
+ * pool, in row-major tap order: for tap (i, j), the `[batch, outHeight,
+ * outWidth, channels]` values it multiplies (or compares), with padding
+ * filled by `padValue`. Each window is freed once `use` returns (one window
+ * lives at a time); the results are kept. @internal
  */
-export function taps(x: Tensor4D, info: backend_util.Conv2DInfo, padValue = 0): Tensor4D[][] {
+export function mapTaps<R extends Tensor>(
+  x: Tensor4D,
+  info: backend_util.Conv2DInfo,
+  padValue: number,
+  use: (window: Tensor4D, i: number, j: number) => R,
+): R[] {
   const { padInfo, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, outHeight, outWidth } = info;
   // Pad enough for the last window of every tap (the 'valid' remainder is never read).
   const needH = (info.filterHeight - 1) * dh + (outHeight - 1) * sh + 1;
@@ -47,14 +54,22 @@ export function taps(x: Tensor4D, info: backend_util.Conv2DInfo, padValue = 0): 
     ? pad(x, [[0, 0], [padInfo.top, bottom], [padInfo.left, right], [0, 0]], padValue)
     : x;
   const [batch, , , channels] = x.shape;
-  return Array.from({ length: info.filterHeight }, (_, i) =>
-    Array.from({ length: info.filterWidth }, (_, j) => {
-      const begin = [0, i * dh, j * dw, 0];
-      if (sh === 1 && sw === 1) return slice(padded, begin, [batch, outHeight, outWidth, channels]) as Tensor4D;
-      const end = [batch, i * dh + (outHeight - 1) * sh + 1, j * dw + (outWidth - 1) * sw + 1, channels];
-      return stridedSlice(padded, begin, end, [1, sh, sw, 1]) as Tensor4D;
-    }),
-  );
+  const results: R[] = [];
+  for (let i = 0; i < info.filterHeight; i++) {
+    for (let j = 0; j < info.filterWidth; j++) {
+      results.push(
+        tidy(() => {
+          const begin = [0, i * dh, j * dw, 0];
+          const window = sh === 1 && sw === 1
+            ? (slice(padded, begin, [batch, outHeight, outWidth, channels]) as Tensor4D)
+            : (stridedSlice(padded, begin, [batch, i * dh + (outHeight - 1) * sh + 1, j * dw + (outWidth - 1) * sw + 1, channels], [1, sh, sw, 1]) as Tensor4D);
+          return use(window, i, j);
+        }),
+      );
+    }
+  }
+  if (padded !== x) padded.dispose();
+  return results;
 }
 
 /**
@@ -101,4 +116,40 @@ export function cropOrPad(t: Tensor4D, top: number, bottom: number, left: number
   }
   const [pt, pb, pl, pr] = [top, bottom, left, right].map((n) => Math.max(n, 0)) as [number, number, number, number];
   return pt || pb || pl || pr ? pad(out, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : out;
+}
+
+/**
+ * The inverse of {@link mapTaps}: adds each tap's `[batch, outHeight,
+ * outWidth, channels]` values back at the input positions the tap read, and
+ * returns the `[batch, inHeight, inWidth, channels]` sum.
+ *
+ * Positions are grouped by phase (row mod stride, column mod stride): within
+ * a phase, a tap is the output grid shifted by whole cells, so each tap costs
+ * one pad and one add at output size; the phases are interleaved once at the
+ * end. @internal
+ */
+export function scatterTaps(values: Tensor4D[], info: backend_util.Conv2DInfo): Tensor4D {
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padInfo, outHeight, outWidth } = info;
+  const [batch, , , channels] = values[0]!.shape;
+  const extraH = Math.floor(((info.filterHeight - 1) * dh) / sh);
+  const extraW = Math.floor(((info.filterWidth - 1) * dw) / sw);
+  const phaseShape: [number, number, number, number] = [batch, outHeight + extraH, outWidth + extraW, channels];
+  const phases: (Tensor4D | undefined)[][] = Array.from({ length: sh }, () => Array<Tensor4D | undefined>(sw));
+  values.forEach((value, k) => {
+    {
+      const [r, c] = [Math.floor(k / info.filterWidth) * dh, (k % info.filterWidth) * dw];
+      const [shiftH, shiftW] = [Math.floor(r / sh), Math.floor(c / sw)];
+      const shifted = pad(value, [[0, 0], [shiftH, extraH - shiftH], [shiftW, extraW - shiftW], [0, 0]]) as Tensor4D;
+      const current = phases[r % sh]![c % sw];
+      phases[r % sh]![c % sw] = current ? (add(current, shifted) as Tensor4D) : shifted;
+    }
+  });
+  // padded[b, y·sh + a, x·sw + e, c] = phases[a][e][b, y, x, c]
+  const rows = phases.map((row) => {
+    const filled = row.map((phase) => phase ?? (zeros(phaseShape) as Tensor4D));
+    return sw === 1 ? filled[0]! : reshape(stack(filled, 3), [batch, phaseShape[1], phaseShape[2] * sw, channels]);
+  });
+  const padded = (sh === 1 ? rows[0]! : reshape(stack(rows, 2), [batch, phaseShape[1] * sh, phaseShape[2] * sw, channels])) as Tensor4D;
+  const [, paddedH, paddedW] = padded.shape;
+  return cropOrPad(padded, -padInfo.top, info.inHeight + padInfo.top - paddedH, -padInfo.left, info.inWidth + padInfo.left - paddedW);
 }
