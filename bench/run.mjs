@@ -1,0 +1,117 @@
+// npm run bench: every measurement of the issue's benchmark, each part in a fresh process,
+// one after another. Writes bench/results/latest.json and latest.md, and the docs page
+// docs/guides/performance.md with its chart (docs/guides/media/benchmark.svg).
+//
+//   node bench/run.mjs [--quick]   (after npm run build; --quick: 3 runs each, for a smoke test)
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const RUNS = values.quick ? '3' : '10';
+const root = new URL('../', import.meta.url);
+const started = performance.now();
+
+/** Runs one part; returns the JSON line it prints last (when `json`). */
+function part(label, command, args, { json = true } = {}) {
+  const t = performance.now();
+  process.stderr.write(`bench: ${label} … `);
+  const child = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (child.status !== 0) throw new Error(`${label} failed (${child.status}):\n${child.stderr}`);
+  process.stderr.write(`${((performance.now() - t) / 1000).toFixed(0)} s\n`);
+  return json ? JSON.parse(child.stdout.trim().split('\n').at(-1)) : null;
+}
+const node = process.execPath;
+const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
+const train = (backend, size, batch, steps, warmup) =>
+  part(`training step ${backend} ${size}×${size} batch ${batch}`, node, [
+    'bench/parts/training-step.mjs', '--backend', backend, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup),
+  ]);
+
+const inference = part('inference 299×299 (tfjs wasm, optimized, ONNX Runtime)', node, ['bench/parts/inference.mjs', '--runs', RUNS]);
+const cpuPredict = part('predict on cpu vs wasm at 150×150', node, ['bench/parts/cpu-predict.mjs', '--size', '150', '--runs', RUNS]);
+const trainWasm = train('wasm', 150, 8, RUNS, 1);
+// tfjs' cpu backend needs minutes per step even at 48×48: one step, next to wasm at the same size.
+const trainSmallCpu = train('cpu', 48, 4, 1, 0);
+const trainSmallWasm = train('wasm', 48, 4, RUNS, 1);
+part('HDF5 weight loading (92 MB file)', tsx, ['bench/load-weights.mjs', '--runs', RUNS, '--backend', 'wasm'], { json: false }); // writes results/load-weights.json
+const weights = JSON.parse(readFileSync(new URL('bench/results/load-weights.json', root), 'utf8'));
+
+// The issue's physical limit: two cores at ~410 GFLOP/s (AVX-512 FMA), 2 FLOP per multiply-add.
+const PEAK_FLOPS = 410e9;
+const limitMs = ((2 * inference.macs) / PEAK_FLOPS) * 1000;
+const results = {
+  date: new Date().toISOString(),
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  runs: Number(RUNS),
+  inference, cpuPredict, trainWasm, trainSmallCpu, trainSmallWasm,
+  weights: { loadMedianMs: weights.loadMedianMs, peakRssBytes: weights.peakRssBytes, fileBytes: weights.fileBytes ?? null },
+  physicalLimitMs: limitMs,
+  totalSeconds: (performance.now() - started) / 1000,
+};
+
+const ms = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' ms';
+const x = (v) => `${v.toFixed(2)}×`;
+const mb = (v) => `${(v / 1e6).toFixed(0)} MB`;
+const b1 = inference.rows.find((r) => r.batch === 1).medianMs;
+const b8 = inference.rows.find((r) => r.batch === 8)?.medianMs;
+const lines = [
+  '| measurement | median | ratio (same run) |',
+  '| --- | ---: | --- |',
+  `| \`createXception()\` (keras, 22.9 M params) | ${ms(inference.buildMs)} | |`,
+  `| \`exportOnnx(model)\` | ${ms(inference.exportMs)} | ${mb(inference.onnxBytes)} file |`,
+];
+for (const [batch, m] of [[1, b1], [8, b8]]) {
+  if (!m) continue;
+  lines.push(
+    `| 299×299 batch ${batch}: tfjs wasm \`model.predict\` | ${ms(m.tfjsWasm)} | 1.00× |`,
+    `| 299×299 batch ${batch}: tfjs wasm \`optimizeForInference\` | ${ms(m.tfjsWasmOptimized)} | ${x(m.tfjsWasmOptimized / m.tfjsWasm)} of plain |`,
+    `| 299×299 batch ${batch}: ONNX Runtime (\`exportOnnx\` graph, \`session.run\`) | ${ms(m.onnxRuntime)} | ${x(m.onnxRuntime / m.tfjsWasm)} of tfjs wasm; ${x(m.onnxRuntime / (limitMs * batch))} of the physical limit |`,
+  );
+  if (m.onnxClassifier) lines.push(`| 640×480 image: \`createOnnxClassifier().classify\` (resize, preprocess, run, top-5) | ${ms(m.onnxClassifier)} | ${x(m.onnxClassifier / m.onnxRuntime)} of raw ONNX Runtime |`);
+}
+lines.push(
+  `| physical limit, 299×299 batch 1 (${(inference.macs / 1e9).toFixed(2)} G multiply-adds at 410 GFLOP/s) | ${ms(limitMs)} | |`,
+  `| 150×150 batch 1: tfjs cpu \`model.predict\` | ${ms(cpuPredict.medianMs.cpu)} | ${x(cpuPredict.medianMs.cpu / cpuPredict.medianMs.wasm)} of wasm (${ms(cpuPredict.medianMs.wasm)}) |`,
+  `| training step, 150×150 batch 8, wasm (\`enableWasmTraining\`, Adam) | ${ms(trainWasm.stepMedianMs)} | ${trainWasm.imagesPerSecond.toFixed(2)} images/s; wasm heap ${mb(trainWasm.heapBytes)} |`,
+  `| training step, 48×48 batch 4, cpu (1 step) | ${ms(trainSmallCpu.stepMedianMs)} | ${x(trainSmallCpu.stepMedianMs / trainSmallWasm.stepMedianMs)} of wasm (${ms(trainSmallWasm.stepMedianMs)}): wasm trains ${(trainSmallCpu.stepMedianMs / trainSmallWasm.stepMedianMs).toFixed(0)}× faster |`,
+  `| \`loadKerasWeights\`, 92 MB HDF5 file | ${ms(weights.loadMedianMs)} | peak RSS ${mb(weights.peakRssBytes)} |`,
+  `| peak RSS of the inference process (tfjs + ONNX Runtime) | ${mb(inference.maxRssBytes)} | |`,
+);
+const table = lines.join('\n');
+const footnote = `Medians of ${RUNS} runs after a warm-up run (the cpu training step: one run), ${results.machine}, ${results.date.slice(0, 10)}; ` +
+  `ratios come from runs interleaved in one process (inference) or run back to back (training). The whole benchmark took ${(results.totalSeconds / 60).toFixed(1)} minutes.`;
+
+mkdirSync(new URL('bench/results/', root), { recursive: true });
+writeFileSync(new URL('bench/results/latest.json', root), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(new URL('bench/results/latest.md', root), `${table}\n\n${footnote}\n`);
+mkdirSync(new URL('docs/guides/media/', root), { recursive: true });
+writeFileSync(new URL('docs/guides/media/benchmark.svg', root), chart(b1, b8, limitMs));
+const page = readFileSync(new URL('bench/performance-page.md', root), 'utf8')
+  .replace('<!-- table -->', table)
+  .replace('<!-- footnote -->', footnote);
+writeFileSync(new URL('docs/guides/performance.md', root), page);
+console.log(`${table}\n\n${footnote}`);
+
+/** A horizontal bar chart (log scale) of the 299×299 latencies. */
+function chart(one, eight, limit) {
+  const bars = [
+    ['tfjs wasm, batch 1', one.tfjsWasm], ['optimizeForInference, batch 1', one.tfjsWasmOptimized], ['ONNX Runtime, batch 1', one.onnxRuntime],
+    ['physical limit, batch 1', limit],
+    ...(eight ? [['tfjs wasm, batch 8', eight.tfjsWasm], ['optimizeForInference, batch 8', eight.tfjsWasmOptimized], ['ONNX Runtime, batch 8', eight.onnxRuntime]] : []),
+  ];
+  const [left, width, rowH, top] = [230, 420, 26, 36];
+  const lo = Math.log10(10);
+  const hi = Math.log10(Math.max(...bars.map((b) => b[1])) * 1.5);
+  const scale = (v) => ((Math.log10(Math.max(v, 10)) - lo) / (hi - lo)) * width;
+  const h = top + bars.length * rowH + 30;
+  const rows = bars.map(([label, v], i) => {
+    const y = top + i * rowH;
+    const fill = label.startsWith('physical') ? '#999' : label.startsWith('ONNX') ? '#2a7' : label.startsWith('optimize') ? '#48c' : '#e73';
+    return `<text x="${left - 8}" y="${y + 17}" text-anchor="end">${label}</text><rect x="${left}" y="${y + 4}" width="${scale(v).toFixed(1)}" height="${rowH - 8}" fill="${fill}"/><text x="${left + scale(v) + 6}" y="${y + 17}">${v.toFixed(0)} ms</text>`;
+  });
+  const ticks = [10, 100, 1000, 10000].filter((t) => Math.log10(t) <= hi).map((t) => `<line x1="${left + scale(t)}" x2="${left + scale(t)}" y1="${top}" y2="${h - 26}" stroke="#ddd"/><text x="${left + scale(t)}" y="${h - 10}" text-anchor="middle">${t} ms</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 90}" height="${h}" font-family="sans-serif" font-size="12">` +
+    `<text x="10" y="20" font-weight="bold">Xception, 299×299, one forward pass (median, log scale)</text>${ticks.join('')}${rows.join('')}</svg>\n`;
+}
