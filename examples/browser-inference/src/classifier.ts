@@ -1,0 +1,77 @@
+// The model side of the page: load a converted Xception (or build one with random weights), pick
+// a backend, and classify pixels into the top 5 classes with the time it took.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { createXception, decodePredictions, preprocessInput, registerXceptionLayers } from 'xception-ts';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+});
+
+export interface Prediction {
+  classIndex: number;
+  label: string;
+  probability: number;
+}
+
+export interface Classification {
+  top5: Prediction[];
+  /** Milliseconds from pixels to probabilities (preprocessing, predict, read back). */
+  latencyMs: number;
+  backend: string;
+}
+
+export interface LoadedModel {
+  model: tf.LayersModel;
+  /** Where it came from, or null for the random-weights fallback. */
+  url: string | null;
+  inputSize: [number, number];
+}
+
+/** Loads `url` (a tfjs layers model, e.g. from `xception-ts convert`); falls back to random weights. */
+export async function loadModel(url: string): Promise<LoadedModel> {
+  registerXceptionLayers(); // dilated models (outputStride 8/16) use xception-ts' atrous layers
+  let model: tf.LayersModel;
+  let source: string | null = url;
+  try {
+    const response = await fetch(url, { method: 'HEAD' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    model = await tf.loadLayersModel(url);
+  } catch {
+    model = createXception(); // the Keras architecture, random weights
+    source = null;
+  }
+  const [, height, width] = model.inputs[0]!.shape as [null, number, number, number];
+  return { model, url: source, inputSize: [height, width] };
+}
+
+/** Switches the backend; returns its name and, for wasm, how many threads it runs. */
+export async function useBackend(name: string): Promise<{ backend: string; threads: number | null }> {
+  if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend is not available in this browser`);
+  await tf.ready();
+  return { backend: tf.getBackend(), threads: name === 'wasm' ? getThreadsCount() : null };
+}
+
+/** Resizes the pixels to the model's input, preprocesses them as Xception expects, predicts, and decodes the top 5. */
+export async function classify(loaded: LoadedModel, pixels: ImageBitmap | ImageData | HTMLImageElement | HTMLVideoElement | HTMLCanvasElement): Promise<Classification> {
+  const start = performance.now();
+  const probabilities = tf.tidy(() => {
+    const image = tf.browser.fromPixels(pixels);
+    const batch = tf.image.resizeBilinear(image, loaded.inputSize).expandDims(0) as tf.Tensor4D;
+    return loaded.model.predict(preprocessInput(batch)) as tf.Tensor2D;
+  });
+  const values = await probabilities.data();
+  const latencyMs = performance.now() - start;
+  const classes = probabilities.shape[1];
+  const top5 = classes === 1000
+    ? decodePredictions(probabilities, 5)[0]!
+    : Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!).slice(0, 5).map((i) => ({ classIndex: i, label: `class ${i}`, probability: values[i]! }));
+  probabilities.dispose();
+  return { top5, latencyMs, backend: tf.getBackend() };
+}
