@@ -4,22 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { runCli } from '../cli/run-cli.js';
 import { createXception } from '../src/index.js';
 import { useBackend } from './helpers/backend.js';
+import { run } from './helpers/run-cli.js';
 import { writeKerasWeights } from './helpers/keras-fixtures.js';
 import { randomize } from './helpers/randomize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-export-onnx-'));
 beforeAll(() => useBackend('cpu'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('xception-ts export-onnx', () => {
   it('exports Keras HDF5 weights; ONNX Runtime reproduces the model loaded with them', async () => {

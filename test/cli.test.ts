@@ -1,15 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/run-cli.js';
 import { useBackend } from './helpers/backend.js';
+import { run } from './helpers/run-cli.js';
 
 beforeAll(() => useBackend('cpu'));
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('xception-ts summary', () => {
   it('prints the Keras layer table and counts by default', async () => {
@@ -53,7 +46,7 @@ describe('xception-ts summary', () => {
     expect(unknownFlag.err).toContain("Unknown option '--colour'");
     const noCommand = await run();
     expect(noCommand.code).toBe(2);
-    expect(noCommand.err).toContain("expected the command 'summary' or 'convert'; got none");
+    expect(noCommand.err).toContain("expected the command 'summary', 'convert' or 'export-onnx'; got none");
     expect((await run('--help')).out).toContain('Usage: xception-ts summary');
   });
 });

@@ -1,7 +1,7 @@
 // One bench part: 299×299 inference, in one process, runs interleaved so that ratios hold on a
 // noisy machine: tfjs wasm model.predict, optimizeForInference, ONNX Runtime on the
 // exportOnnx graph (raw session.run), and createOnnxClassifier.classify (resize,
-// preprocess, run, top-5). Also createXception and exportOnnx times, the model's
+// preprocess, run, top-5) on the same session. Also createXception and exportOnnx times, the model's
 // multiply-adds, and the process' peak RSS. Prints one JSON line.
 //
 //   node bench/parts/inference.mjs [--runs 10] [--batches 1,8]
@@ -23,8 +23,10 @@ const model = createXception();
 const exportMs = median(Array.from({ length: 3 }, () => timeMs(() => exportOnnx(model))));
 const onnx = exportOnnx(model);
 const fast = optimizeForInference(model);
-const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' });
+// One session for both ONNX Runtime measurements: two sessions' thread pools spin between runs
+// and, interleaved on two cores, slow each other down ~3×.
 const classifier = await createOnnxClassifier({ model: onnx, ort });
+const { session } = classifier;
 const image = { data: new Uint8Array(640 * 480 * 4).map((_, i) => (i * 2654435761) % 256), width: 640, height: 480 };
 
 const rows = [];
@@ -69,7 +71,6 @@ for (const layer of model.layers) {
   if (cls === 'Dense') macs += kernels.kernel[0] * kernels.kernel[1];
 }
 await classifier.dispose();
-await session.release();
 fast.dispose();
 model.dispose();
 console.log(JSON.stringify({ runs: RUNS, buildMs, exportMs, onnxBytes: onnx.length, macs, rows, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
