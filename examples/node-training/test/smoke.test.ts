@@ -2,11 +2,13 @@
 // stripes. It must learn (validation accuracy well above chance), write a checkpoint, and resume.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
 
 const example = fileURLToPath(new URL('..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'xception-training-'));
@@ -52,4 +54,29 @@ test('bad options get a clear error', () => {
   const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', '--synthetic', '--backend', 'gpu'], { cwd: example, encoding: 'utf8' });
   assert.notEqual(child.status, 0);
   assert.match(child.stderr, /--backend must be auto, tensorflow, wasm or cpu; got gpu\./);
+});
+
+test('--data reads a folder of PNG and JPEG images, one sub-folder per class', () => {
+  const data = join(out, 'images');
+  // Two classes: reddish and bluish images of different sizes, in both formats.
+  for (const [name, rgb] of [['blue', [20, 40, 200]], ['red', [200, 30, 20]]] as const) {
+    mkdirSync(join(data, name), { recursive: true });
+    for (let i = 0; i < 6; i++) {
+      const [width, height] = [40 + i * 7, 50 - i * 3];
+      const pixels = Buffer.alloc(width * height * 4);
+      for (let p = 0; p < width * height; p++) pixels.set([...rgb.map((v) => Math.min(255, v + ((p * 31 + i * 17) % 40))), 255], p * 4);
+      const file = join(data, name, `${i}.${i % 2 ? 'jpg' : 'png'}`);
+      if (i % 2) writeFileSync(file, jpeg.encode({ data: pixels, width, height }, 90).data);
+      else writeFileSync(file, PNG.sync.write(Object.assign(new PNG({ width, height }), { data: pixels })));
+    }
+  }
+  writeFileSync(join(data, 'red', 'notes.txt'), 'not an image'); // skipped
+  const run = join(out, 'folder-run');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', '--data', data, '--preset', 'narrow', '--input-size', '32', '--batch-size', '4', '--epochs', '1', '--backend', 'wasm', '--out', run], { cwd: example, encoding: 'utf8', timeout: 5 * 60_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stderr, /^Data: 12 images in 2 classes \(10 training, 2 validation\)\.$/m);
+  const history = JSON.parse(readFileSync(join(run, 'history.json'), 'utf8'));
+  assert.deepEqual(history.classNames, ['blue', 'red']);
+  assert.equal(history.history.loss.length, 1);
+  assert.ok(Number.isFinite(history.history.val_loss[0]));
 });
