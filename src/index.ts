@@ -9,6 +9,10 @@
  * - {@link XCEPTION_PRESETS} lists the variants as data: Keras Applications'
  *   Xception, the course material's post-activation variant, and DeepLab's
  *   aligned Xception-41/65/71.
+ * - {@link loadKerasWeights} reads Keras HDF5 weights; {@link optimizeForInference}
+ *   folds BatchNormalization for faster predictions; {@link enableWasmTraining}
+ *   lets the wasm backend train.
+ * - `xception-ts/onnx` exports to ONNX and classifies with ONNX Runtime.
  *
  * The package never imports a TensorFlow.js backend: import
  * `@tensorflow/tfjs`, `@tensorflow/tfjs-node(-gpu)` or a backend package and
