@@ -2,16 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { atrousDepthwiseConv2d, atrousStep } from '../src/atrous.js';
 import { useBackend } from './helpers/backend.js';
+import { zeroInserted } from './helpers/zero-inserted-kernel.js';
 
 beforeAll(() => useBackend('cpu'));
-
-/** A 3×3 kernel dilated by `rate` written out as a (2·rate + 1)² kernel with zeros between the taps. */
-function zeroInserted(kernel: tf.Tensor4D, rate: number): tf.Tensor4D {
-  const [kh, kw, c] = kernel.shape;
-  const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, c, 1]), [[0, 0], [0, rate - 1], [0, 0], [0, rate - 1], [0, 0], [0, 0]]);
-  const big = tf.reshape(spread, [kh * rate, kw * rate, c, 1]);
-  return tf.slice(big, [0, 0, 0, 0], [(kh - 1) * rate + 1, (kw - 1) * rate + 1, c!, 1]) as tf.Tensor4D;
-}
 
 const max = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0]!;
 
@@ -32,8 +25,8 @@ describe('atrousDepthwiseConv2d (space-to-batch)', () => {
       const weights = tf.randomNormal(reference.shape, 0, 1, 'float32', 3);
       const loss = (f: (k: tf.Tensor4D) => tf.Tensor) => (k: tf.Tensor) => tf.sum(tf.mul(f(k as tf.Tensor4D), weights));
       const [gradX, gradK] = tf.grads((xx: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(atrousDepthwiseConv2d(xx as tf.Tensor4D, k as tf.Tensor4D, [rate, rate]), weights)))([x, kernel]);
-      const refK = tf.grad(loss((k) => tf.depthwiseConv2d(x, zeroInserted(k, rate), 1, 'same')))(kernel);
-      const refX = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(xx as tf.Tensor4D, zeroInserted(kernel, rate), 1, 'same'), weights)))(x);
+      const refK = tf.grad(loss((k) => tf.depthwiseConv2d(x, zeroInserted(k, [rate, rate]), 1, 'same')))(kernel);
+      const refX = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(xx as tf.Tensor4D, zeroInserted(kernel, [rate, rate]), 1, 'same'), weights)))(x);
       expect(max(tf.sub(gradK!, refK))).toBeLessThan(1e-3);
       expect(max(tf.sub(gradX!, refX))).toBeLessThan(1e-4);
     });

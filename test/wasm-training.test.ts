@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createXception, enableWasmTraining, type XceptionOptions } from '../src/index.js';
 import { useBackend } from './helpers/backend.js';
 import { useFastCpuFilterGradient } from './helpers/fast-cpu-filter-gradient.js';
+import { zeroInserted } from './helpers/zero-inserted-kernel.js';
 
 const MISSING = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
 const REPLACED = ['MaxPoolGrad', 'Conv2DBackpropInput', 'BatchMatMul'];
@@ -168,13 +169,6 @@ describe('depthwise gradients on wasm equal the cpu backend\'s', () => {
     },
   );
 });
-
-/** A kernel dilated by `rates`, written out with zeros between its taps. */
-function zeroInserted(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
-  const [kh, kw, c, m] = kernel.shape;
-  const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, c, m]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
-  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, c, m]), [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c, m]) as tf.Tensor4D;
-}
 
 describe('training Xception on wasm', () => {
   beforeAll(() => enableWasmTraining());
