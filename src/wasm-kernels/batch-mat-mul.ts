@@ -13,7 +13,12 @@ export function explicitTransposes(original: KernelFunc): KernelFunc {
     if (!transposeA && !transposeB) return original(args);
     const inputs = args.inputs as Record<string, TensorInfo>;
     return tidy(() => {
-      const swap = (t: Tensor) => transpose(t, [...t.shape.keys()].map((axis, _, all) => (axis < all.length - 2 ? axis : 2 * all.length - 3 - axis)));
+      // Swaps the last two axes (the matrix axes) and keeps the batch axes in place.
+      const swap = (t: Tensor) => {
+        const axes = t.shape.map((_, axis) => axis);
+        axes.push(...axes.splice(-2).reverse());
+        return transpose(t, axes);
+      };
       const a = asTensor(inputs['a']!);
       const b = asTensor(inputs['b']!);
       return matMul(transposeA ? swap(a) : a, transposeB ? swap(b) : b);

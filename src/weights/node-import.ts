@@ -10,7 +10,7 @@ export function isNode(): boolean {
  * module for a browser build. @internal
  */
 export function importNode<T>(specifier: `node:${string}`): Promise<T> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+  return importOptional<T>(specifier);
 }
 
 /**
