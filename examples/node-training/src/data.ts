@@ -77,7 +77,9 @@ export function pipeline(items: Item[], options: { size: number; classes: number
       for (const item of augment ? shuffle(items, random) : items) {
         const pixels = await loadPixels(item, loadSize);
         const xs = tf.tidy(() => {
-          let image = tf.image.resizeBilinear(pixels, [loadSize, loadSize]);
+          // Generated images come at loadSize already; decoded files get resized.
+          const [height, width] = pixels.shape;
+          let image: tf.Tensor3D = height === loadSize && width === loadSize ? pixels : tf.image.resizeBilinear(pixels, [loadSize, loadSize]);
           const top = augment ? Math.floor(random() * (loadSize - size + 1)) : (loadSize - size) >> 1;
           const left = augment ? Math.floor(random() * (loadSize - size + 1)) : (loadSize - size) >> 1;
           image = image.slice([top, left, 0], [size, size, 3]);

@@ -105,6 +105,7 @@ log(`Model: ${model.name}, ${params.total.toLocaleString('en-US')} parameters ($
 if (backend.name === 'wasm') assertWasmTrainingFits(model, batchSize); // a clear error instead of running out of the 4 GiB heap
 
 const stepsPerEpoch = Math.ceil(train.length / batchSize);
+const patience = number('patience');
 let best = Math.min(Infinity, ...(state.history['val_loss'] ?? []));
 let waited = 0;
 const callbacks: tf.CustomCallbackArgs[] = [
@@ -117,7 +118,7 @@ const callbacks: tf.CustomCallbackArgs[] = [
       await saveCheckpoint(model, checkpointDir, state, nativeFiles);
       const valLoss = logs?.['val_loss'] ?? Infinity;
       if (valLoss < best - 1e-4) (best = valLoss), (waited = 0);
-      else if (++waited >= number('patience')) {
+      else if (++waited >= patience) {
         log(`Early stopping: no better validation loss for ${waited} epochs.`);
         model.stopTraining = true;
       }
