@@ -31,29 +31,29 @@
  * @module xception-ts
  */
 
-export type { OutputStride } from './atrous.js';
-export { registerXceptionLayers } from './atrous-layers.js';
-export { createXception } from './create-xception.js';
+export type { OutputStride } from './model/atrous.js';
+export { registerXceptionLayers } from './model/atrous-layers.js';
+export { createXception } from './model/create-xception.js';
 export {
   createXceptionBackbone,
   type FeatureInfo,
   type XceptionBackbone,
   type XceptionBackboneOptions,
-} from './create-xception-backbone.js';
-export { entryFlow, type EntryFlowOptions } from './entry-flow.js';
+} from './model/create-xception-backbone.js';
+export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
 export { XceptionConfigError, XceptionError, XceptionWeightsError } from './errors.js';
-export { exitFlow, type ExitFlowOptions } from './exit-flow.js';
-export type { FlowOptions } from './flow-options.js';
-export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './layer-table.js';
-export { optimizeForInference, type InferenceModel } from './optimize-for-inference.js';
-export { enableWasmTraining } from './wasm-training.js';
+export { exitFlow, type ExitFlowOptions } from './model/exit-flow.js';
+export type { FlowOptions } from './model/flow-options.js';
+export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';
+export { optimizeForInference, type InferenceModel } from './inference/optimize-for-inference.js';
+export { enableWasmTraining } from './training/wasm-training.js';
 export {
   assertWasmTrainingFits,
   estimateWasmTrainingMemory,
   WASM_HEAP_LIMIT_BYTES,
   type WasmTrainingMemory,
-} from './wasm-training-memory.js';
-export { middleFlow, type MiddleFlowOptions } from './middle-flow.js';
+} from './training/wasm-training-memory.js';
+export { middleFlow, type MiddleFlowOptions } from './model/middle-flow.js';
 export {
   getPreset,
   listPresets,
@@ -65,9 +65,9 @@ export {
   type Padding,
   type XceptionPreset,
   type XceptionPresetName,
-} from './presets.js';
-export { separableBlock, type SeparableBlockOptions } from './separable-block.js';
-export type { PretrainedXceptionOptions, XceptionOptions, XceptionPooling, XceptionWeights } from './xception-options.js';
+} from './model/presets.js';
+export { separableBlock, type SeparableBlockOptions } from './model/separable-block.js';
+export type { PretrainedXceptionOptions, XceptionOptions, XceptionPooling, XceptionWeights } from './model/xception-options.js';
 export type { ChecksummedWeights } from './weights/download-verified.js';
 export {
   loadKerasWeights,

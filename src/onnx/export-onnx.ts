@@ -1,6 +1,6 @@
 import { ones, reshape, tidy, transpose, zeros, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { kerasClassName } from '../atrous-layers.js';
+import { kerasClassName } from '../model/atrous-layers.js';
 import { XceptionConfigError } from '../errors.js';
 import { modelProtoType } from './onnx-schema.js';
 

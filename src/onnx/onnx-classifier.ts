@@ -1,6 +1,6 @@
 import { XceptionConfigError } from '../errors.js';
 import { IMAGENET_LABELS } from '../imagenet/imagenet-labels.js';
-import { importNode, importOptional, isNode } from '../weights/node-import.js';
+import { importNode, importOptional, isNode } from '../platform/node-import.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
 

@@ -1,7 +1,7 @@
 import { XceptionWeightsError } from '../errors.js';
 import { md5Hex } from './md5.js';
 import { fetchBytes } from './weights-source.js';
-import { importNode, isNode } from './node-import.js';
+import { importNode, isNode } from '../platform/node-import.js';
 
 /**
  * A weight file to download and check: its URL and its published MD5.

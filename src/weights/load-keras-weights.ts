@@ -1,6 +1,6 @@
 import { tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { kerasClassName } from '../atrous-layers.js';
+import { kerasClassName } from '../model/atrous-layers.js';
 import { XceptionWeightsError } from '../errors.js';
 import { Hdf5Reader } from './hdf5-reader.js';
 import { readKerasWeightFile, type FileLayer, type KerasWeightFile } from './keras-weight-file.js';

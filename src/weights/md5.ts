@@ -4,7 +4,7 @@
  * this small implementation runs at a few hundred MB/s.
  */
 
-import { importNode, isNode } from './node-import.js';
+import { importNode, isNode } from '../platform/node-import.js';
 
 const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0);

@@ -1,5 +1,5 @@
 import { XceptionWeightsError } from '../errors.js';
-import { importNode, isNode } from './node-import.js';
+import { importNode, isNode } from '../platform/node-import.js';
 
 /**
  * Where weights come from: the bytes themselves (`ArrayBuffer`, a typed array

@@ -1,0 +1,301 @@
+import { XceptionConfigError } from '../errors.js';
+
+/**
+ * Where the ReLU of a separable block sits.
+ *
+ * - `'pre'`: ReLU → SeparableConv2D → BatchNormalization (Keras Applications' order).
+ * - `'post'`: SeparableConv2D → BatchNormalization → ReLU (the course material's `block()`).
+ * - `'none'`: SeparableConv2D → BatchNormalization, no activation.
+ *
+ * @example
+ * ```ts
+ * const activation: BlockActivation = 'pre';
+ * separableBlock(x, { filters: 128, activation, name: 'block3_sepconv1' });
+ * ```
+ */
+export type BlockActivation = 'pre' | 'post' | 'none';
+
+/**
+ * Padding of a convolution, as in Keras and TensorFlow.js.
+ *
+ * @example
+ * ```ts
+ * const stemPadding: Padding = 'same';
+ * entryFlow(input, { stemPadding });
+ * ```
+ */
+export type Padding = 'valid' | 'same';
+
+/** What every preset has, whichever family it belongs to. */
+interface PresetCommon {
+  /** The name users pass as `preset`. */
+  readonly name: XceptionPresetName;
+  /** One line on what the variant is and where it comes from. */
+  readonly description: string;
+  /** Filters of the two 3×3 stem convolutions (block 1); the first has stride 2. */
+  readonly stemFilters: readonly [number, number];
+  /** Input shape used when `inputShape` is not given. */
+  readonly defaultInputShape: readonly [number, number, number];
+  /** The smallest spatial size the graph can be built for (the last feature map is then 1×1). */
+  readonly minInputSize: number;
+  /**
+   * The smallest spatial size accepted without `allowSmallInput: true`
+   * (Keras Applications refuses inputs below 71×71).
+   */
+  readonly recommendedMinInputSize: number;
+}
+
+/**
+ * A variant of Chollet's Xception (Keras Applications' layout): entry units
+ * that downsample with max pooling, a middle flow of identical units, an exit
+ * unit and two final separable convolutions.
+ *
+ * @example
+ * ```ts
+ * const preset = getPreset('keras') as ClassicXceptionPreset;
+ * preset.middleRepeats; // 8
+ * ```
+ */
+export interface ClassicXceptionPreset extends PresetCommon {
+  /** Tells the classic layout from the aligned one. */
+  readonly family: 'classic';
+  /** Padding of the two 3×3 stem convolutions: Keras uses `'valid'` (299 → 149 → 147). */
+  readonly stemPadding: Padding;
+  /** Activation placement of the separable blocks of the entry, middle and block-13 exit units. */
+  readonly blockActivation: 'pre' | 'post';
+  /** Output filters of the entry-flow units (blocks 2, 3, 4). */
+  readonly entryFilters: readonly number[];
+  /** Filters of every middle-flow separable convolution. */
+  readonly middleFilters: number;
+  /** Number of middle-flow units. */
+  readonly middleRepeats: number;
+  /** Filters of the two separable convolutions of the first exit unit (block 13). */
+  readonly exitFilters: readonly [number, number];
+  /** Filters of the two final separable convolutions (block 14). */
+  readonly exitConvFilters: readonly [number, number];
+}
+
+/**
+ * One unit of an aligned Xception (DeepLab; timm's `XceptionModule`): three
+ * separable convolutions, each depthwise → BN → pointwise → BN, the stride on
+ * the third, and a shortcut (a strided 1×1 convolution + BN where the shape
+ * changes) added to the output.
+ *
+ * @example
+ * ```ts
+ * const exitUnit: AlignedUnit = { filters: [728, 1024, 1024], stride: 2, skip: true, startWithRelu: true };
+ * ```
+ */
+export interface AlignedUnit {
+  /** Output channels of the three separable convolutions. */
+  readonly filters: readonly [number, number, number];
+  /** Nominal stride of the third separable convolution (and of the shortcut). */
+  readonly stride: 1 | 2;
+  /** Whether the unit adds its shortcut (the last unit of the exit flow does not). */
+  readonly skip: boolean;
+  /**
+   * `true`: a ReLU before each separable convolution. `false`: a ReLU after
+   * both the depthwise and the pointwise BN instead (the last unit).
+   */
+  readonly startWithRelu: boolean;
+}
+
+/**
+ * A variant of the aligned Xception of DeepLab (Xception-41/65/71, as timm's
+ * `xception_aligned.py` defines them): a 'same'-padded stem and a list of
+ * units, every downsampling done by strided separable convolutions.
+ *
+ * @example
+ * ```ts
+ * const preset = getPreset('xception65') as AlignedXceptionPreset;
+ * preset.units.length; // 21
+ * ```
+ */
+export interface AlignedXceptionPreset extends PresetCommon {
+  /** Tells the aligned layout from the classic one. */
+  readonly family: 'aligned';
+  /** The units after the stem, in order; they are named block2, block3, …. */
+  readonly units: readonly AlignedUnit[];
+}
+
+/**
+ * One named Xception variant: every number and switch that tells the variants
+ * apart. The builders read these fields and nothing else, so a new variant is a
+ * new row in {@link XCEPTION_PRESETS}, not a new branch in the code.
+ *
+ * @example
+ * ```ts
+ * const preset: XceptionPreset = getPreset('keras');
+ * if (preset.family === 'classic') console.log(preset.middleRepeats); // 8
+ * ```
+ */
+export type XceptionPreset = ClassicXceptionPreset | AlignedXceptionPreset;
+
+/**
+ * Names of the built-in presets.
+ *
+ * @example
+ * ```ts
+ * const name: XceptionPresetName = 'postact';
+ * createXception({ preset: name, numClasses: 100 });
+ * ```
+ */
+export type XceptionPresetName = 'keras' | 'postact' | 'xception41' | 'xception65' | 'xception71';
+
+/** Freezes a preset and its lists, so that the table cannot be changed by accident. */
+function definePreset<P extends XceptionPreset>(preset: P): P {
+  for (const value of Object.values(preset)) if (Array.isArray(value)) Object.freeze(value);
+  return Object.freeze(preset);
+}
+
+/** An aligned unit with a shortcut and a ReLU before each separable convolution. */
+function unit(filters: [number, number, number], stride: 1 | 2): AlignedUnit {
+  return Object.freeze({ filters: Object.freeze(filters), stride, skip: true, startWithRelu: true });
+}
+
+function repeat<T>(value: T, times: number): T[] {
+  return Array.from({ length: times }, () => value);
+}
+
+const ALIGNED_ENTRY = [unit([128, 128, 128], 2), unit([256, 256, 256], 2), unit([728, 728, 728], 2)];
+const MIDDLE_UNIT = unit([728, 728, 728], 1);
+const ALIGNED_EXIT: AlignedUnit[] = [
+  unit([728, 1024, 1024], 2),
+  Object.freeze({ filters: Object.freeze([1536, 1536, 2048] as [number, number, number]), stride: 1, skip: false, startWithRelu: false }),
+];
+
+function alignedPreset(name: XceptionPresetName, description: string, units: AlignedUnit[]): AlignedXceptionPreset {
+  return definePreset({
+    name,
+    family: 'aligned',
+    description,
+    stemFilters: [32, 64],
+    units,
+    defaultInputShape: [299, 299, 3],
+    minInputSize: 32,
+    recommendedMinInputSize: 32,
+  });
+}
+
+/**
+ * The built-in Xception variants, as data.
+ *
+ * | preset | family | stem padding | blocks | params (1000 classes) | trainable |
+ * | --- | --- | --- | --- | ---: | ---: |
+ * | `keras` | classic | valid | pre-activation | 22,910,480 | 22,855,952 |
+ * | `postact` | classic | same | post-activation | 22,910,480 | 22,855,952 |
+ * | `xception41` | aligned | same | ReLU → (dw → BN → pw → BN) | 27,084,872 | 26,969,560 |
+ * | `xception65` | aligned | same | ReLU → (dw → BN → pw → BN) | 40,101,512 | 39,916,312 |
+ * | `xception71` | aligned | same | ReLU → (dw → BN → pw → BN) | 42,537,712 | 42,338,736 |
+ *
+ * @example
+ * ```ts
+ * import { XCEPTION_PRESETS } from 'xception-ts';
+ *
+ * console.log(XCEPTION_PRESETS.keras.entryFilters); // [128, 256, 728]
+ * ```
+ */
+export const XCEPTION_PRESETS: Readonly<{
+  /** Keras Applications' Xception (the default). */
+  keras: ClassicXceptionPreset;
+  /** The course material's post-activation variant. */
+  postact: ClassicXceptionPreset;
+  /** DeepLab's aligned Xception-41. */
+  xception41: AlignedXceptionPreset;
+  /** DeepLab's aligned Xception-65. */
+  xception65: AlignedXceptionPreset;
+  /** DeepLab's aligned Xception-71. */
+  xception71: AlignedXceptionPreset;
+}> = Object.freeze({
+  keras: definePreset({
+    name: 'keras',
+    family: 'classic',
+    description:
+      "Keras Applications' Xception exactly: 'valid' stem, pre-activation separable blocks (Chollet 2017).",
+    stemFilters: [32, 64],
+    stemPadding: 'valid',
+    blockActivation: 'pre',
+    entryFilters: [128, 256, 728],
+    middleFilters: 728,
+    middleRepeats: 8,
+    exitFilters: [728, 1024],
+    exitConvFilters: [1536, 2048],
+    defaultInputShape: [299, 299, 3],
+    minInputSize: 32,
+    recommendedMinInputSize: 71,
+  }),
+  postact: definePreset({
+    name: 'postact',
+    family: 'classic',
+    description:
+      "The course material's variant: 'same' stem, post-activation blocks (SeparableConv2D → BN → ReLU).",
+    stemFilters: [32, 64],
+    stemPadding: 'same',
+    blockActivation: 'post',
+    entryFilters: [128, 256, 728],
+    middleFilters: 728,
+    middleRepeats: 8,
+    exitFilters: [728, 1024],
+    exitConvFilters: [1536, 2048],
+    defaultInputShape: [299, 299, 3],
+    minInputSize: 32,
+    recommendedMinInputSize: 71,
+  }),
+  xception41: alignedPreset('xception41', 'Aligned Xception-41 (DeepLab; timm xception41): 8 middle units.', [
+    ...ALIGNED_ENTRY,
+    ...repeat(MIDDLE_UNIT, 8),
+    ...ALIGNED_EXIT,
+  ]),
+  xception65: alignedPreset('xception65', 'Aligned Xception-65 (DeepLab; timm xception65): 16 middle units.', [
+    ...ALIGNED_ENTRY,
+    ...repeat(MIDDLE_UNIT, 16),
+    ...ALIGNED_EXIT,
+  ]),
+  xception71: alignedPreset(
+    'xception71',
+    'Aligned Xception-71 (DeepLab; timm xception71): five entry units, 16 middle units.',
+    [unit([128, 128, 128], 2), unit([256, 256, 256], 1), unit([256, 256, 256], 2), unit([728, 728, 728], 1), unit([728, 728, 728], 2), ...repeat(MIDDLE_UNIT, 16), ...ALIGNED_EXIT],
+  ),
+});
+
+
+/**
+ * Lists the names of the built-in presets, in table order.
+ *
+ * @returns The preset names, e.g. `['keras', 'postact']`.
+ *
+ * @example
+ * ```ts
+ * import { listPresets } from 'xception-ts';
+ *
+ * for (const name of listPresets()) console.log(name);
+ * ```
+ */
+export function listPresets(): XceptionPresetName[] {
+  return Object.keys(XCEPTION_PRESETS) as XceptionPresetName[];
+}
+
+/**
+ * Looks a preset up by name.
+ *
+ * @param name - A preset name; `undefined` gives the default, `'keras'`.
+ * @returns The preset.
+ * @throws {@link XceptionConfigError} for a name that is not in {@link XCEPTION_PRESETS}.
+ *
+ * @example
+ * ```ts
+ * import { getPreset } from 'xception-ts';
+ *
+ * getPreset('postact').stemPadding; // 'same'
+ * ```
+ */
+export function getPreset(name: string = 'keras'): XceptionPreset {
+  if (!Object.prototype.hasOwnProperty.call(XCEPTION_PRESETS, name)) {
+    throw new XceptionConfigError(
+      `Unknown preset ${JSON.stringify(name)}: valid presets are ${listPresets()
+        .map((n) => `'${n}'`)
+        .join(', ')}.`,
+    );
+  }
+  return XCEPTION_PRESETS[name as XceptionPresetName];
+}

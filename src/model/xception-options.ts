@@ -1,0 +1,303 @@
+import { XceptionConfigError } from '../errors.js';
+import type { OutputStride } from './atrous.js';
+import type { ChecksummedWeights } from '../weights/download-verified.js';
+import type { WeightsSource } from '../weights/weights-source.js';
+import { OUTPUT_STRIDES } from './flow-options.js';
+import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
+import { requireInteger, requireName, requireOneOf, show } from './validation.js';
+
+/**
+ * Global pooling applied to the last feature map when `includeTop` is false.
+ *
+ * @example
+ * ```ts
+ * const pooling: XceptionPooling = 'avg';
+ * createXception({ includeTop: false, pooling }); // output [batch, 2048]
+ * ```
+ */
+export type XceptionPooling = 'avg' | 'max';
+
+/**
+ * The {@link createXception} function options. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * const options: XceptionOptions = {
+ *   preset: 'keras',
+ *   inputShape: [224, 224, 3],
+ *   numClasses: 5,
+ *   dropout: 0.3,
+ * };
+ * const model = createXception(options);
+ * ```
+ */
+export interface XceptionOptions {
+  /**
+   * The variant to build: `'keras'` (Keras Applications exactly), `'postact'`
+   * (the course material's post-activation variant), or the aligned
+   * `'xception41'`, `'xception65'`, `'xception71'` (DeepLab, timm). See
+   * {@link XCEPTION_PRESETS}. @defaultValue `'keras'`
+   */
+  preset?: XceptionPresetName;
+  /**
+   * `[height, width, channels]`, channels last. Height and width may be
+   * `null` (any size) only without the top. @defaultValue the preset's, `[299, 299, 3]`
+   */
+  inputShape?: [number | null, number | null, number];
+  /** Whether to add global average pooling and the dense classifier. @defaultValue `true` */
+  includeTop?: boolean;
+  /** Classifier units; used only with the top. @defaultValue `1000` */
+  numClasses?: number;
+  /** Global pooling without the top: `'avg'`, `'max'`, or none (a 4D output). @defaultValue none */
+  pooling?: XceptionPooling;
+  /** Activation of the classifier: `'softmax'` or `'linear'` (logits). @defaultValue `'softmax'` */
+  classifierActivation?: 'softmax' | 'linear';
+  /** Dropout rate in [0, 1) before the classifier; used only with the top. @defaultValue `0` (no layer) */
+  dropout?: number;
+  /** Number of middle-flow units (classic presets only). @defaultValue the preset's, `8` */
+  middleFlowRepeats?: number;
+  /**
+   * The largest reduction of the input the network reaches: 32 (Xception as
+   * published), or 16 / 8 for dense prediction, where later units keep their
+   * resolution and dilate their convolutions instead (DeepLab). @defaultValue `32`
+   */
+  outputStride?: OutputStride;
+  /**
+   * Accept spatial sizes from the graph's minimum (32) up to 70, which Keras
+   * Applications refuses. @defaultValue `false`
+   */
+  allowSmallInput?: boolean;
+  /** The model's name. @defaultValue `'xception'` */
+  name?: string;
+}
+
+/**
+ * {@link XceptionOptions} plus the weights to load: with these,
+ * {@link createXception} returns a Promise of the model.
+ *
+ * @example
+ * ```ts
+ * const options: PretrainedXceptionOptions = { weights: 'imagenet', includeTop: false, pooling: 'avg' };
+ * const model = await createXception(options);
+ * ```
+ */
+export interface PretrainedXceptionOptions extends XceptionOptions {
+  /**
+   * `'imagenet'` (the official Keras files, downloaded, MD5-checked and, in
+   * Node, cached), a {@link ChecksummedWeights} download, or any
+   * {@link WeightsSource} in a Keras HDF5 layout.
+   */
+  weights: XceptionWeights;
+  /** Where `'imagenet'` files are downloaded from. @defaultValue Keras Applications' storage bucket */
+  weightsBaseUrl?: string;
+  /**
+   * Node: the folder that keeps verified downloads, or `false` for none.
+   * @defaultValue `$XCEPTION_TS_CACHE_DIR`, else `~/.cache/xception-ts`
+   */
+  weightsCacheDir?: string | false;
+}
+
+/**
+ * What `weights` may be: `'imagenet'`, a checksummed download, or a Keras HDF5 file.
+ *
+ * @example
+ * ```ts
+ * const weights: XceptionWeights = 'imagenet';
+ * const model = await createXception({ weights });
+ * ```
+ */
+export type XceptionWeights = 'imagenet' | ChecksummedWeights | WeightsSource;
+
+/** The options that shape the feature extractor, shared by createXception and createXceptionBackbone. @internal */
+export interface TrunkOptions {
+  preset?: XceptionPresetName;
+  inputShape?: [number | null, number | null, number];
+  middleFlowRepeats?: number;
+  outputStride?: OutputStride;
+  allowSmallInput?: boolean;
+}
+
+/** {@link TrunkOptions} resolved and checked. @internal */
+export interface ResolvedTrunkOptions {
+  preset: XceptionPreset;
+  inputShape: [number | null, number | null, number];
+  /** Middle units of a classic preset (aligned presets fix theirs). */
+  middleFlowRepeats: number;
+  outputStride: OutputStride;
+}
+
+/** {@link XceptionOptions} with every default filled in and every value checked. @internal */
+export interface ResolvedXceptionOptions extends ResolvedTrunkOptions {
+  includeTop: boolean;
+  numClasses: number;
+  pooling: XceptionPooling | undefined;
+  classifierActivation: 'softmax' | 'linear';
+  dropout: number;
+  name: string;
+}
+
+const KNOWN_OPTIONS = [
+  'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
+  'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'name',
+  'weights', 'weightsBaseUrl', 'weightsCacheDir',
+];
+
+/** Refuses a non-object and names any unknown (e.g. misspelt) option. @internal */
+export function requireKnownOptions(what: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new XceptionConfigError(`${what} options must be an object; got ${show(options)}.`);
+  }
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new XceptionConfigError(
+      `Unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `valid options are ${known.map((k) => `'${k}'`).join(', ')}.`,
+    );
+  }
+}
+
+/**
+ * Resolves the options that shape the feature extractor. `fixedSize` says
+ * whether height and width must be numbers (a model with a top). @internal
+ */
+export function resolveTrunkOptions(
+  options: TrunkOptions,
+  defaults: { inputShape?: [number | null, number | null, number]; fixedSize: boolean },
+): ResolvedTrunkOptions {
+  const preset = getPreset(options.preset);
+  const allowSmallInput = requireBoolean('allowSmallInput', options.allowSmallInput ?? false);
+  const inputShape = resolveInputShape(
+    options.inputShape ?? defaults.inputShape ?? preset.defaultInputShape,
+    preset,
+    defaults.fixedSize,
+    allowSmallInput,
+  );
+  let middleFlowRepeats = 0;
+  if (preset.family === 'classic') {
+    middleFlowRepeats = requireInteger('middleFlowRepeats', options.middleFlowRepeats ?? preset.middleRepeats, 0);
+  } else if (options.middleFlowRepeats !== undefined) {
+    throw new XceptionConfigError(
+      `middleFlowRepeats applies to the classic presets ('keras', 'postact'); '${preset.name}' fixes its units ` +
+        `(${preset.units.length} after the stem).`,
+    );
+  }
+  return {
+    preset,
+    inputShape,
+    middleFlowRepeats,
+    outputStride: requireOneOf('outputStride', options.outputStride ?? 32, OUTPUT_STRIDES),
+  };
+}
+
+/**
+ * Checks every option and fills in the defaults, in one place, before any
+ * layer or tensor exists. @internal
+ */
+export function resolveXceptionOptions(options: XceptionOptions | PretrainedXceptionOptions = {}): ResolvedXceptionOptions {
+  requireKnownOptions('createXception', options, KNOWN_OPTIONS);
+  const includeTop = requireBoolean('includeTop', options.includeTop ?? true);
+  const trunk = resolveTrunkOptions(options, { fixedSize: includeTop });
+  const numClasses = requireInteger('numClasses', options.numClasses ?? 1000, 1);
+  const classifierActivation = requireOneOf(
+    'classifierActivation',
+    options.classifierActivation ?? 'softmax',
+    ['softmax', 'linear'] as const,
+  );
+  const pooling =
+    options.pooling == null ? undefined : requireOneOf('pooling', options.pooling, ['avg', 'max'] as const);
+  if (includeTop && pooling !== undefined) {
+    throw new XceptionConfigError(
+      `pooling '${pooling}' applies only with includeTop: false; the top always uses global average pooling.`,
+    );
+  }
+  const dropout = options.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+    throw new XceptionConfigError(`dropout must be a number in [0, 1); got ${show(dropout)}.`);
+  }
+  if (!includeTop && dropout > 0) {
+    throw new XceptionConfigError(`dropout ${dropout} applies to the classifier and needs includeTop: true.`);
+  }
+  if ('weights' in options && options.weights === 'imagenet') {
+    checkImagenetFit(trunk, includeTop, numClasses);
+  }
+  return {
+    ...trunk,
+    includeTop,
+    numClasses,
+    pooling,
+    classifierActivation,
+    dropout,
+    name: requireName('name', options.name ?? 'xception', false),
+  };
+}
+
+/** Keras' rules for the official ImageNet weights, which fit only Keras' own architecture. */
+function checkImagenetFit(trunk: ResolvedTrunkOptions, includeTop: boolean, numClasses: number): void {
+  const problem =
+    trunk.preset.name !== 'keras'
+      ? `they exist for the 'keras' preset only, not '${trunk.preset.name}'`
+      : trunk.middleFlowRepeats !== 8
+        ? `they need the 8 middle units of Keras' Xception, not ${trunk.middleFlowRepeats}`
+        : trunk.inputShape[2] !== 3
+          ? `they need 3 input channels, not ${trunk.inputShape[2]}`
+          : includeTop && (trunk.inputShape[0] !== 299 || trunk.inputShape[1] !== 299)
+            ? `with the top they need inputShape [299, 299, 3], not [${trunk.inputShape.join(', ')}] (or set includeTop: false)`
+            : includeTop && numClasses !== 1000
+              ? `with the top they need numClasses 1000, not ${numClasses} (or set includeTop: false and add your own head)`
+              : null;
+  if (problem !== null) throw new XceptionConfigError(`weights: 'imagenet' does not fit: ${problem}.`);
+}
+
+/** Requires `true` or `false`. @internal */
+export function requireBoolean(what: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new XceptionConfigError(`${what} must be true or false; got ${show(value)}.`);
+  }
+  return value;
+}
+
+function resolveInputShape(
+  shape: unknown,
+  preset: XceptionPreset,
+  fixedSize: boolean,
+  allowSmallInput: boolean,
+): [number | null, number | null, number] {
+  const where = `inputShape ${show(shape)}`;
+  if (!Array.isArray(shape) || shape.length !== 3) {
+    const rank = Array.isArray(shape) ? `rank ${shape.length}` : 'not an array';
+    throw new XceptionConfigError(
+      `${where} must be [height, width, channels] (rank 3, channels last, no batch dimension); it is ${rank}.`,
+    );
+  }
+  const [height, width, channels] = shape as unknown[];
+  if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 1) {
+    throw new XceptionConfigError(`${where}: channels must be an integer >= 1; got ${show(channels)}.`);
+  }
+  for (const [label, size] of [['height', height], ['width', width]] as const) {
+    if (size === null || size === undefined) {
+      if (fixedSize) {
+        throw new XceptionConfigError(
+          `${where}: ${label} is undefined, but a model with includeTop: true needs a fixed input size ` +
+            '(give numbers, or set includeTop: false).',
+        );
+      }
+      continue;
+    }
+    if (typeof size !== 'number' || !Number.isInteger(size)) {
+      throw new XceptionConfigError(`${where}: ${label} must be an integer or null; got ${show(size)}.`);
+    }
+    if (size < preset.minInputSize) {
+      throw new XceptionConfigError(
+        `${where}: ${label} ${size} is below ${preset.minInputSize}, the smallest input the Xception graph ` +
+          `supports (its exit flow is then 1×1).`,
+      );
+    }
+    if (size < preset.recommendedMinInputSize && !allowSmallInput) {
+      throw new XceptionConfigError(
+        `${where}: ${label} ${size} is below ${preset.recommendedMinInputSize}, the smallest size Keras ` +
+          `Applications accepts; pass allowSmallInput: true to build it anyway (down to ${preset.minInputSize}).`,
+      );
+    }
+  }
+  return [height as number | null, width as number | null, channels];
+}

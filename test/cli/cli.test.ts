@@ -1,0 +1,52 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../helpers/backend.js';
+import { run } from '../helpers/run-cli.js';
+
+beforeAll(() => useBackend('cpu'));
+
+describe('xception-ts summary', () => {
+  it('prints the Keras layer table and counts by default', async () => {
+    const { code, out, err } = await run('summary');
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(out).toMatch(/^8 +block2_sepconv1 +SeparableConv2D +\[N,147,147,128\] +8,768 +depthwise_kernel\[3,3,64,1\] pointwise_kernel\[1,1,64,128\]$/m);
+    expect(out).toMatch(/^134 +predictions +Dense +\[N,1000\] +2,049,000 +kernel\[2048,1000\] bias\[1000\]$/m);
+    expect(out).toContain('Layers: 134');
+    expect(out).toContain('Total params: 22,910,480');
+    expect(out).toContain('Trainable params: 22,855,952');
+    expect(out).toContain('Non-trainable params: 54,528');
+  });
+
+  it('builds the aligned presets and dilated models', async () => {
+    const aligned = await run('summary', '--preset', 'xception65', '--output-stride', '16', '--no-top', '--input', '128,128,3');
+    expect(aligned.code).toBe(0);
+    expect(aligned.out).toMatch(/block22_sepconv3_depthwise +XceptionAtrousDepthwiseConv2D +\[N,8,8,1536\]/);
+    expect((await run('summary', '--output-stride', '4')).err).toContain('outputStride must be one of 8, 16, 32; got 4.');
+  });
+
+  it('takes --preset, --classes, --input and --no-top', async () => {
+    expect((await run('summary', '--preset', 'postact', '--classes', '100')).out).toContain('Total params: 21,066,380');
+    const noTop = await run('summary', '--no-top', '--input', '150,150,3');
+    expect(noTop.out).toContain('Total params: 20,861,480');
+    expect(noTop.out).toMatch(/block14_sepconv2_act +Activation +\[N,5,5,2048\]/);
+  });
+
+  it('reports bad values with exit code 1 and usage errors with 2', async () => {
+    const badPreset = await run('summary', '--preset', 'huge');
+    expect(badPreset.code).toBe(1);
+    expect(badPreset.err).toBe(
+      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'.`,
+    );
+    const badClasses = await run('summary', '--classes', 'ten');
+    expect(badClasses.code).toBe(1);
+    expect(badClasses.err).toContain('numClasses must be an integer >= 1; got NaN');
+    expect((await run('summary', '--input', '20,20,3')).err).toContain('height 20 is below 32');
+    const unknownFlag = await run('summary', '--colour');
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.err).toContain("Unknown option '--colour'");
+    const noCommand = await run();
+    expect(noCommand.code).toBe(2);
+    expect(noCommand.err).toContain("expected the command 'summary', 'convert' or 'export-onnx'; got none");
+    expect((await run('--help')).out).toContain('Usage: xception-ts summary');
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { getPreset, listPresets, XCEPTION_PRESETS, XceptionConfigError } from '../../src/index.js';
+
+describe('presets', () => {
+  it('lists the built-in presets in table order', () => {
+    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71']);
+  });
+
+  it('describes Keras Applications and the course variant as data', () => {
+    expect(getPreset()).toBe(XCEPTION_PRESETS.keras);
+    expect(XCEPTION_PRESETS.keras).toMatchObject({ family: 'classic', stemPadding: 'valid', blockActivation: 'pre', middleRepeats: 8 });
+    expect(XCEPTION_PRESETS.postact).toMatchObject({ family: 'classic', stemPadding: 'same', blockActivation: 'post', middleRepeats: 8 });
+  });
+
+  it('describes the aligned Xceptions as timm does: units, strides, skips', () => {
+    const strides = (name: 'xception41' | 'xception65' | 'xception71') => XCEPTION_PRESETS[name].units.map((u) => u.stride).join('');
+    expect(strides('xception41')).toBe('222' + '1'.repeat(8) + '21');
+    expect(strides('xception65')).toBe('222' + '1'.repeat(16) + '21');
+    expect(strides('xception71')).toBe('21212' + '1'.repeat(16) + '21');
+    for (const name of ['xception41', 'xception65', 'xception71'] as const) {
+      const units = XCEPTION_PRESETS[name].units;
+      expect(units.at(-1)).toEqual({ filters: [1536, 1536, 2048], stride: 1, skip: false, startWithRelu: false });
+      expect(units.at(-2)).toEqual({ filters: [728, 1024, 1024], stride: 2, skip: true, startWithRelu: true });
+      expect(units.slice(0, -1).every((u) => u.skip && u.startWithRelu)).toBe(true);
+    }
+  });
+
+  it('is frozen, lists included', () => {
+    expect(Object.isFrozen(XCEPTION_PRESETS)).toBe(true);
+    expect(Object.isFrozen(XCEPTION_PRESETS.keras)).toBe(true);
+    expect(Object.isFrozen(XCEPTION_PRESETS.keras.entryFilters)).toBe(true);
+    expect(Object.isFrozen(XCEPTION_PRESETS.xception71.units)).toBe(true);
+    expect(Object.isFrozen(XCEPTION_PRESETS.xception71.units[0])).toBe(true);
+  });
+
+  it('refuses an unknown name and lists the valid ones', () => {
+    expect(() => getPreset('xception42')).toThrow(XceptionConfigError);
+    expect(() => getPreset('xception42')).toThrow(
+      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'.`,
+    );
+    expect(() => getPreset('toString')).toThrow(XceptionConfigError);
+  });
+});
