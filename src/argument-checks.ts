@@ -14,6 +14,7 @@ import { show } from './model/validation.js';
 /** `null`, `undefined`, a primitive or an object's class, for a message. */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === 'object') {
     const name = (value as object).constructor?.name;
     return name && name !== 'Object' ? `a ${name}` : show(value);
