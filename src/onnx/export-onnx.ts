@@ -117,6 +117,10 @@ export function exportOnnx(model: LayersModel, options: ExportOnnxOptions = {}):
       `exportOnnx takes a model with one input and one output; '${model.name}' has ${model.inputs.length} and ${model.outputs.length}.`,
     );
   }
+  const shared = model.layers.find((l) => l.inboundNodes.length !== 1);
+  if (shared) {
+    throw new XceptionConfigError(`exportOnnx cannot express layer '${shared.name}': it is applied ${shared.inboundNodes.length} times (shared layers are not supported).`);
+  }
   const inputShape = model.inputs[0]!.shape;
   if (inputShape.length !== 4) {
     throw new XceptionConfigError(`exportOnnx takes an image model with a [batch, height, width, channels] input; '${model.name}' has [${inputShape.join(', ')}].`);

@@ -191,6 +191,9 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
   if (options.labels !== undefined && !(Array.isArray(options.labels) && options.labels.every((l) => typeof l === 'string'))) {
     throw new XceptionConfigError(`labels must be an array of strings, one per output; got ${show(options.labels)}.`);
   }
+  if (sessionOptions === null || typeof sessionOptions !== 'object') {
+    throw new XceptionConfigError(`sessionOptions must be an object (ONNX Runtime's InferenceSession.SessionOptions); got ${show(sessionOptions)}.`);
+  }
   const runtime = options.ort as Partial<OnnxRuntime> | undefined;
   if (runtime !== undefined && (typeof runtime?.InferenceSession?.create !== 'function' || typeof runtime.Tensor !== 'function')) {
     throw new XceptionConfigError(

@@ -87,6 +87,11 @@ describe('exportOnnx: names that would clash inside the graph are refused (ONNX 
     expectThrown(() => exportOnnx({} as never), 'exportOnnx: model must be a tf.LayersModel (e.g. from createXception or tf.model); got [object Object].');
     expectThrown(() => exportOnnx(model, null as never), 'exportOnnx: options must be an object (ExportOnnxOptions); got null.');
     expectThrown(() => exportOnnx(model, 'input' as never), 'exportOnnx: options must be an object (ExportOnnxOptions); got "input".');
+    const shared = tf.layers.conv2d({ filters: 3, kernelSize: 1, name: 'twice' });
+    const input = tf.input({ shape: [4, 4, 3] });
+    const reused = tf.model({ inputs: input, outputs: shared.apply(shared.apply(input)) as tf.SymbolicTensor });
+    expectThrown(() => exportOnnx(reused), "exportOnnx cannot express layer 'twice': it is applied 2 times (shared layers are not supported).");
+    reused.dispose();
     const gone = tinyClassifier();
     gone.dispose();
     expectThrown(() => exportOnnx(gone), "exportOnnx: model 'tiny' has been disposed (its weights were freed); pass a live model.");
@@ -116,6 +121,7 @@ describe('createOnnxClassifier and its classifier refuse hostile input with type
     await expectRejected(createOnnxClassifier({ model: bytes, ort: {} as never }), "ort must be the ONNX Runtime module (import * as ort from 'onnxruntime-web' or 'onnxruntime-node')");
     await expectRejected(createOnnxClassifier({ model: bytes, ort, labels: 'cat' as never }), 'labels must be an array of strings, one per output; got "cat".');
     await expectRejected(createOnnxClassifier({ model: bytes, ort, labels: [1, 2] as never }), 'labels must be an array of strings, one per output; got [1,2].');
+    await expectRejected(createOnnxClassifier({ model: bytes, ort, sessionOptions: null as never }), "sessionOptions must be an object (ONNX Runtime's InferenceSession.SessionOptions); got null.");
   });
 
   it.each([
