@@ -1,6 +1,7 @@
 import {
   add,
   batchNorm,
+  cast,
   depthwiseConv2d,
   dispose,
   fused,
@@ -43,7 +44,8 @@ type ConvGeometry = { strides: [number, number]; dilations: [number, number]; pa
  */
 export interface InferenceModel {
   /**
-   * Runs the model on a batch `[n, h, w, c]` and returns its output; tensors in between are freed.
+   * Runs the model on a batch `[n, h, w, c]` (float32, or int32 cast to float32 as `model.predict`
+   * does) and returns its output; tensors in between are freed.
    * Throws an {@link XceptionConfigError} for something that is not a live tensor of the model's
    * input shape, or after {@link InferenceModel.dispose}.
    */
@@ -188,7 +190,8 @@ export function optimizeForInference(model: LayersModel): InferenceModel {
         );
       }
       return tidy(() => {
-        const values = new Map<string, Tensor>([[inputName, x]]);
+        // model.predict takes int32 pixels too; the kernels want float32.
+        const values = new Map<string, Tensor>([[inputName, x.dtype === 'float32' ? x : cast(x, 'float32')]]);
         for (const step of steps) values.set(step.name, step.run(step.inputs.map((n) => values.get(n)!)));
         return values.get(resultName)!;
       });

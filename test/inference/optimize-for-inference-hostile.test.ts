@@ -111,6 +111,21 @@ describe('optimizeForInference on plain tfjs models: never a changed output', ()
   });
 });
 
+describe('optimizeForInference.predict takes what model.predict takes', () => {
+  it('int32 pixels, cast to float32 (the kernels used to refuse them)', () => {
+    const model = modelOf((x) => apply(bn(), apply(tf.layers.conv2d({ filters: 2, kernelSize: 3 }), x)));
+    const fast = optimizeForInference(model);
+    const pixels = tf.randomUniform([1, 8, 8, 3], 0, 255, 'int32', 3);
+    const expected = model.predict(pixels) as tf.Tensor;
+    const actual = fast.predict(pixels);
+    expect(actual.dtype).toBe('float32');
+    expect(relativeDiff(actual, expected)).toBeLessThan(1e-5);
+    tf.dispose([pixels, expected, actual]);
+    fast.dispose();
+    model.dispose();
+  });
+});
+
 describe('optimizeForInference refuses what it cannot compile, with a typed error and no leaks', () => {
   it.each([
     ['a layer class it does not know', () => apply(tf.layers.upSampling2d({ size: [2, 2], name: 'up' }), tf.input({ shape: [4, 4, 3] })), "cannot compile layer 'up' (UpSampling2D): unknown layer class"],
