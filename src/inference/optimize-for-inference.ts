@@ -140,31 +140,32 @@ export function optimizeForInference(model: LayersModel): InferenceModel {
   let foldedBatchNorms = 0;
   let fusedActivations = 0;
 
+  /** The step that computes `layer` (and the BN and ReLU it absorbs). */
+  const stepOf = (layer: Layer): Step => {
+    const inputs = inputsOf(layer);
+    const kind = kerasClassName(layer.getClassName());
+    if (kind !== 'Conv2D' && kind !== 'SeparableConv2D' && kind !== 'DepthwiseConv2D') {
+      return { name: layer.name, inputs, run: simpleStep(layer, layer.getClassName(), hold) };
+    }
+    const geometry = convGeometry(layer);
+    const own = activationOf(layer);
+    const after = own === 'relu' ? null : activationFunction(own);
+    // Folding a BN across the convolution's own activation would change the output.
+    const bn = own === 'linear' ? onlyConsumer(layer, isFoldableBatchNorm) : null;
+    const act = bn ? onlyConsumer(bn, isReluLayer) : null;
+    const fusedActivation = act || own === 'relu' ? 'relu' : 'linear';
+    const useBias = (layer.getConfig() as Config)['useBias'] === true;
+    const conv = buildConv(kind, layer.getWeights(), useBias, bn ? bnScaleShift(bn) : null, geometry, fusedActivation, hold);
+    if (bn) absorbed.add(bn.name), foldedBatchNorms++;
+    if (act) absorbed.add(act.name), fusedActivations++;
+    return { name: (act ?? bn ?? layer).name, inputs, run: after ? (xs) => after(conv(xs)) : conv };
+  };
+
   try {
     tidy(() => {
       for (const layer of model.layers) {
-        const className = layer.getClassName();
-        if (className === 'InputLayer' || absorbed.has(layer.name)) continue;
-        const inputs = inputsOf(layer);
-        const kind = kerasClassName(className);
-        if (kind === 'Conv2D' || kind === 'SeparableConv2D' || kind === 'DepthwiseConv2D') {
-          const geometry = convGeometry(layer);
-          const own = activationOf(layer);
-          // Folding a BN across the convolution's own activation would change the output.
-          const bn = own === 'linear' ? onlyConsumer(layer, isFoldableBatchNorm) : null;
-          const act = bn ? onlyConsumer(bn, isReluLayer) : null;
-          if (bn) absorbed.add(bn.name), foldedBatchNorms++;
-          if (act) absorbed.add(act.name), fusedActivations++;
-          const fusedActivation = act || own === 'relu' ? 'relu' : 'linear';
-          const useBias = (layer.getConfig() as Config)['useBias'] === true;
-          const conv = compile(layer, () =>
-            buildConv(kind, layer.getWeights(), useBias, bn ? bnScaleShift(bn) : null, geometry, fusedActivation, hold),
-          );
-          const after = own === 'relu' ? null : activationFunction(own);
-          steps.push({ name: (act ?? bn ?? layer).name, inputs, run: after ? (xs) => after(conv(xs)) : conv });
-          continue;
-        }
-        steps.push({ name: layer.name, inputs, run: compile(layer, () => simpleStep(layer, className, hold)) });
+        if (layer.getClassName() === 'InputLayer' || absorbed.has(layer.name)) continue;
+        steps.push(compile(layer, () => stepOf(layer)));
       }
     });
   } catch (error) {
