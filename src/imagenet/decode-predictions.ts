@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { requireTensor } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
 import { IMAGENET_LABELS } from './imagenet-labels.js';
 
@@ -27,7 +28,9 @@ export interface ImagenetPrediction {
  * @param probabilities - `[batch, 1000]` (or `[1000]` for one image); not disposed.
  * @param topK - How many classes per image. @defaultValue `5`
  * @returns One list per image.
- * @throws {@link XceptionConfigError} when the last axis is not 1000 or `topK` is out of range.
+ * @throws {@link XceptionConfigError} for something that is not a live tensor, when the last
+ * axis is not 1000, the dtype is not float32, a value is NaN (its order is undefined), or `topK`
+ * is out of range.
  *
  * @example
  * ```ts
@@ -38,6 +41,7 @@ export interface ImagenetPrediction {
  * ```
  */
 export function decodePredictions(probabilities: Tensor, topK = 5): ImagenetPrediction[][] {
+  requireTensor('decodePredictions: probabilities', probabilities);
   const { shape } = probabilities;
   const classes = shape[shape.length - 1];
   if ((shape.length !== 1 && shape.length !== 2) || classes !== IMAGENET_LABELS.length) {
@@ -48,7 +52,17 @@ export function decodePredictions(probabilities: Tensor, topK = 5): ImagenetPred
   if (!Number.isInteger(topK) || topK < 1 || topK > classes) {
     throw new XceptionConfigError(`topK must be an integer from 1 to ${classes}; got ${topK}.`);
   }
+  if (probabilities.dtype !== 'float32') {
+    throw new XceptionConfigError(`decodePredictions expects float32 outputs; got dtype '${probabilities.dtype}'.`);
+  }
   const values = probabilities.dataSync();
+  const nan = values.findIndex((v) => Number.isNaN(v));
+  if (nan >= 0) {
+    throw new XceptionConfigError(
+      `decodePredictions: probabilities hold NaN (first at image ${Math.floor(nan / classes)}, class ${nan % classes}); ` +
+        'the model produced no valid output for that image (check its input for NaN or Infinity).',
+    );
+  }
   const rows = shape.length === 1 ? 1 : shape[0]!;
   return Array.from({ length: rows }, (_, row) => {
     const offset = row * classes;

@@ -1,4 +1,5 @@
 import { cast, div, sub, tidy, type Tensor, type Tensor3D, type Tensor4D } from '@tensorflow/tfjs-core';
+import { requireTensor } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
 
 /**
@@ -10,7 +11,8 @@ import { XceptionConfigError } from '../errors.js';
  *
  * @param images - Pixels in [0, 255].
  * @returns The scaled float32 tensor.
- * @throws {@link XceptionConfigError} for a tensor that is not 3D or 4D.
+ * @throws {@link XceptionConfigError} for something that is not a live tensor, a tensor that
+ * is not 3D or 4D, or one of dtype string or complex64.
  *
  * @example
  * ```ts
@@ -22,6 +24,10 @@ import { XceptionConfigError } from '../errors.js';
  * ```
  */
 export function preprocessInput<T extends Tensor3D | Tensor4D>(images: T): T {
+  requireTensor('preprocessInput: images', images);
+  if (images.dtype !== 'float32' && images.dtype !== 'int32' && images.dtype !== 'bool') {
+    throw new XceptionConfigError(`preprocessInput takes a float32 or int32 tensor of pixels; got dtype '${images.dtype}'.`);
+  }
   if (images.rank !== 3 && images.rank !== 4) {
     throw new XceptionConfigError(
       `preprocessInput takes an image [height, width, channels] or a batch [n, height, width, channels]; ` +

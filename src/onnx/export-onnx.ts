@@ -1,6 +1,8 @@
 import { ones, reshape, tidy, transpose, zeros, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { requireLayersModel } from '../argument-checks.js';
 import { kerasClassName } from '../model/atrous-layers.js';
+import { show } from '../model/validation.js';
 import { XceptionConfigError } from '../errors.js';
 import { modelProtoType } from './onnx-schema.js';
 
@@ -13,9 +15,12 @@ import { modelProtoType } from './onnx-schema.js';
  * ```
  */
 export interface ExportOnnxOptions {
-  /** Name of the graph's input. Default `'input'`. */
+  /**
+   * Name of the graph's input. Default `'input'`. It must differ from the names of the graph's
+   * own values, which are the model's layer names (not the input layer's) and `'<layer name>/…'`.
+   */
   inputName?: string;
-  /** Name of the graph's output. Default `'output'`. */
+  /** Name of the graph's output. Default `'output'`. The same rule as for `inputName` applies. */
   outputName?: string;
   /**
    * The batch dimension: `'dynamic'` (a symbolic dimension named `batch`,
@@ -70,7 +75,9 @@ type Value = { name: string; rank: 2 | 4; height: number | null; width: number |
  * @param model - A single-input, single-output model, e.g. from `createXception`.
  * @param options - See {@link ExportOnnxOptions}.
  * @returns The serialized `onnx.ModelProto`.
- * @throws {@link xception-ts!XceptionConfigError} for a layer or setting it cannot express, or bad options.
+ * @throws {@link xception-ts!XceptionConfigError} for something that is not a live tf.LayersModel, a
+ * layer or setting it cannot express, or bad options (an `inputName` or `outputName` that is a
+ * layer's name or starts with a layer's name and `/` would clash with the graph's own value names).
  *
  * @example
  * ```ts
@@ -83,6 +90,10 @@ type Value = { name: string; rank: 2 | 4; height: number | null; width: number |
  * ```
  */
 export function exportOnnx(model: LayersModel, options: ExportOnnxOptions = {}): Uint8Array {
+  requireLayersModel('exportOnnx: model', model);
+  if (options === null || typeof options !== 'object') {
+    throw new XceptionConfigError(`exportOnnx: options must be an object (ExportOnnxOptions); got ${show(options)}.`);
+  }
   const { inputName = 'input', outputName = 'output', batchSize = 'dynamic' } = options;
   if (batchSize !== 'dynamic' && !(Number.isInteger(batchSize) && batchSize > 0)) {
     throw new XceptionConfigError(`exportOnnx: batchSize must be 'dynamic' or a positive integer; got ${JSON.stringify(batchSize)}.`);
@@ -91,12 +102,24 @@ export function exportOnnx(model: LayersModel, options: ExportOnnxOptions = {}):
     if (typeof name !== 'string' || name === '') {
       throw new XceptionConfigError(`exportOnnx: ${key} must be a non-empty string; got ${JSON.stringify(name)}.`);
     }
+    // The graph's own values are named '<layer>' (not the input layer) and '<layer>/<part>'; ONNX needs every value name once.
+    const taken = model.layers.find((l) => (name === l.name && l.getClassName() !== 'InputLayer') || name.startsWith(`${l.name}/`));
+    if (taken) {
+      throw new XceptionConfigError(
+        `exportOnnx: ${key} '${name}' would clash with the values the graph names after layer '${taken.name}' ` +
+          `('${taken.name}' and '${taken.name}/…'); choose a name that is no layer's name and does not start with a layer's name and '/'.`,
+      );
+    }
   }
   if (inputName === outputName) throw new XceptionConfigError(`exportOnnx: inputName and outputName must differ; both are '${inputName}'.`);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new XceptionConfigError(
       `exportOnnx takes a model with one input and one output; '${model.name}' has ${model.inputs.length} and ${model.outputs.length}.`,
     );
+  }
+  const shared = model.layers.find((l) => l.inboundNodes.length !== 1);
+  if (shared) {
+    throw new XceptionConfigError(`exportOnnx cannot express layer '${shared.name}': it is applied ${shared.inboundNodes.length} times (shared layers are not supported).`);
   }
   const inputShape = model.inputs[0]!.shape;
   if (inputShape.length !== 4) {

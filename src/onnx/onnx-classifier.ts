@@ -1,4 +1,5 @@
 import { XceptionConfigError } from '../errors.js';
+import { show } from '../model/validation.js';
 import { IMAGENET_LABELS } from '../imagenet/imagenet-labels.js';
 import { importNode, importOptional, isNode } from '../platform/node-import.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
@@ -78,7 +79,11 @@ export interface OnnxClassifierOptions {
   ort?: OnnxRuntime;
   /** Passed to `InferenceSession.create`. Default `{ graphOptimizationLevel: 'all' }`. */
   sessionOptions?: object;
-  /** Class names, one per output. Default: the ImageNet labels when there are 1000 outputs, else `class N`. */
+  /**
+   * Class names, one per output. Default: the ImageNet labels when the model declares 1000
+   * outputs, else `class N`. Each run checks that the model really produced that many values
+   * per image (a model whose declared shape is wrong is refused, never mislabelled).
+   */
   labels?: readonly string[];
   /**
    * How pixels in [0, 255] become inputs: `'xception'` (`x / 127.5 - 1`,
@@ -124,15 +129,20 @@ export interface OnnxClassifier {
   readonly session: OrtSession;
   /**
    * Classifies one image (pixels in [0, 255], RGB or RGBA, any size) and
-   * returns the `topK` classes (default 5), best first.
+   * returns the `topK` classes (default 5), best first. Rejects with an
+   * {@link xception-ts!XceptionConfigError} for an image with a NaN or
+   * infinite value, a disposed tensor, or after {@link OnnxClassifier.dispose}.
    */
   classify(image: Pixels | PixelTensor, options?: { topK?: number }): Promise<ClassScore[]>;
   /**
    * Runs the model on a prepared batch (NHWC float32, already preprocessed)
-   * and returns the raw outputs, `batch × classes` values.
+   * and returns the raw outputs, `batch × classes` values. Rejects with an
+   * {@link xception-ts!XceptionConfigError} for input that is not finite
+   * float32 of the right length, an output that is not `[batch, classes]`
+   * float32, or after {@link OnnxClassifier.dispose}.
    */
   run(input: Float32Array, batch: number): Promise<Float32Array>;
-  /** Releases the session. */
+  /** Releases the session; later calls of `classify` and `run` are refused. A second call does nothing. */
   dispose(): Promise<void>;
 }
 
@@ -169,9 +179,27 @@ export interface OnnxClassifier {
  * ```
  */
 export async function createOnnxClassifier(options: OnnxClassifierOptions): Promise<OnnxClassifier> {
+  if (options === null || typeof options !== 'object') {
+    throw new XceptionConfigError(
+      `createOnnxClassifier takes an options object { model, ort?, labels?, preprocess?, sessionOptions? }; got ${show(options)}.`,
+    );
+  }
   const { preprocess = 'xception', sessionOptions = { graphOptimizationLevel: 'all' } } = options;
   if (preprocess !== 'xception' && preprocess !== 'none') {
     throw new XceptionConfigError(`preprocess must be 'xception' or 'none'; got ${JSON.stringify(preprocess)}.`);
+  }
+  if (options.labels !== undefined && !(Array.isArray(options.labels) && options.labels.every((l) => typeof l === 'string'))) {
+    throw new XceptionConfigError(`labels must be an array of strings, one per output; got ${show(options.labels)}.`);
+  }
+  if (sessionOptions === null || typeof sessionOptions !== 'object') {
+    throw new XceptionConfigError(`sessionOptions must be an object (ONNX Runtime's InferenceSession.SessionOptions); got ${show(sessionOptions)}.`);
+  }
+  const runtime = options.ort as Partial<OnnxRuntime> | undefined;
+  if (runtime !== undefined && (typeof runtime?.InferenceSession?.create !== 'function' || typeof runtime.Tensor !== 'function')) {
+    throw new XceptionConfigError(
+      `ort must be the ONNX Runtime module (import * as ort from 'onnxruntime-web' or 'onnxruntime-node'), with ` +
+        `InferenceSession.create and Tensor; got ${show(runtime)}.`,
+    );
   }
   const bytes = await modelBytes(options.model);
   const { inputSize, classes } = describeClassifier(bytes);
@@ -186,12 +214,29 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
 
+  let released: Promise<void> | null = null;
+  const requireLive = (what: string) => {
+    if (released) throw new XceptionConfigError(`${what}: this classifier was disposed; create a new one with createOnnxClassifier.`);
+  };
+
   const run = async (input: Float32Array, batch: number): Promise<Float32Array> => {
+    requireLive('run');
+    if (!(input instanceof Float32Array)) throw new XceptionConfigError(`run expects its input as a Float32Array; got ${show(input)}.`);
     if (!(Number.isInteger(batch) && batch > 0) || input.length !== batch * height * width * 3) {
       throw new XceptionConfigError(`run expects batch · ${height} · ${width} · 3 values for a batch of ${batch}; got ${input.length}.`);
     }
+    const bad = input.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new XceptionConfigError(`run expects finite input values; value ${bad} is ${input[bad]}.`);
     const outputs = await session.run({ [inputName!]: new ort.Tensor('float32', input, [batch, height, width, 3]) });
-    return outputs[outputName!]!.data as Float32Array;
+    const { data, dims } = outputs[outputName!]!;
+    // The declared class count chose the labels: a model whose real output differs would be mislabelled.
+    if (!(data instanceof Float32Array) || data.length !== batch * classes) {
+      throw new XceptionConfigError(
+        `the ONNX model declares [batch, ${classes}] float32 outputs but produced ` +
+          `${data instanceof Float32Array ? `[${dims.join(', ')}]` : show(data)} for a batch of ${batch}; its declared output shape is wrong.`,
+      );
+    }
+    return data;
   };
 
   return {
@@ -199,17 +244,54 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     labels,
     session,
     run,
-    async classify(image, { topK = 5 } = {}) {
+    async classify(image, options) {
+      requireLive('classify');
+      if (options !== undefined && (options === null || typeof options !== 'object')) {
+        throw new XceptionConfigError(`classify options must be an object { topK? }; got ${show(options)}.`);
+      }
+      const topK = options?.topK ?? 5;
       if (!(Number.isInteger(topK) && topK >= 1 && topK <= classes)) {
         throw new XceptionConfigError(`topK must be an integer from 1 to ${classes}; got ${topK}.`);
       }
-      const pixels = 'shape' in image ? await pixelsOfTensor(image) : image;
+      const pixels = await imagePixels(image);
       const input = new Float32Array(height * width * 3);
       writeResizedRgb(pixels, height, width, input, 0, scale, shift);
-      return topClasses(await run(input, 1), labels, topK);
+      const scores = await run(input, 1);
+      const nan = scores.findIndex((v) => Number.isNaN(v));
+      if (nan >= 0) throw new XceptionConfigError(`the model produced NaN for class ${nan}; it gave no valid scores for this image.`);
+      return topClasses(scores, labels, topK);
     },
-    dispose: () => session.release(),
+    dispose: () => (released ??= session.release()),
   };
+}
+
+/** Checks a classify() image and reads a tensor's pixels; refuses a disposed tensor and NaN or infinite values. */
+async function imagePixels(image: Pixels | PixelTensor): Promise<Pixels> {
+  if (image === null || typeof image !== 'object') {
+    throw new XceptionConfigError(`classify takes an image { data, width, height } (e.g. ImageData) or an image tensor; got ${show(image)}.`);
+  }
+  let pixels: Pixels;
+  if ('shape' in image) {
+    if ((image as { isDisposed?: boolean }).isDisposed === true) {
+      throw new XceptionConfigError('classify: the image tensor has been disposed; pass a live tensor.');
+    }
+    pixels = await pixelsOfTensor(image);
+  } else {
+    pixels = image;
+  }
+  const { data } = pixels;
+  if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
+    throw new XceptionConfigError(`an image's data must be an array of pixel values in [0, 255]; got ${show(data)}.`);
+  }
+  // Integer arrays cannot hold NaN or Infinity; anything else is scanned.
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Int32Array || data instanceof Uint16Array)) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new XceptionConfigError(`an image's pixels must be finite numbers in [0, 255]; value ${i} is ${String(data[i])}.`);
+      }
+    }
+  }
+  return pixels;
 }
 
 /** The best `k` of `scores`, highest first (ties: lower index first). */
@@ -259,16 +341,22 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
   const input = inputs.length === 1 ? dims(inputs[0]!) : [];
   const output = graph.output.length === 1 ? dims(graph.output[0]!) : [];
   const [, height, width, channels] = input;
-  if (input.length !== 4 || channels !== 3 || !height || !width) {
+  // A dimension written as a number may still be zero or negative: only a positive integer is a size.
+  const isSize = (d: number | null | undefined): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0;
+  const notSizes = (ds: (number | null | undefined)[]) => {
+    const bad = ds.filter((d) => typeof d === 'number' && !isSize(d));
+    return bad.length > 0 ? ` (${bad.join(', ')}: a dimension must be a positive integer)` : '';
+  };
+  if (input.length !== 4 || channels !== 3 || !isSize(height) || !isSize(width)) {
     throw new XceptionConfigError(
       `the ONNX model must have one NHWC input [batch, height, width, 3] with a fixed height and width (as exportOnnx writes); ` +
-        `got ${inputs.length} input(s)${inputs.length === 1 ? ` of shape [${input.map((d) => d ?? '?').join(', ')}]` : ''}.`,
+        `got ${inputs.length} input(s)${inputs.length === 1 ? ` of shape [${input.map((d) => d ?? '?').join(', ')}]${notSizes([height, width])}` : ''}.`,
     );
   }
-  if (output.length !== 2 || !output[1]) {
+  if (output.length !== 2 || !isSize(output[1])) {
     throw new XceptionConfigError(
       `the ONNX model must have one output [batch, classes]; got ${graph.output.length} output(s)` +
-        `${graph.output.length === 1 ? ` of shape [${output.map((d) => d ?? '?').join(', ')}]` : ''}.`,
+        `${graph.output.length === 1 ? ` of shape [${output.map((d) => d ?? '?').join(', ')}]${output.length === 2 ? (notSizes([output[1]]) || ' (the number of classes must be fixed)') : ''}` : ''}.`,
     );
   }
   return { inputSize: [height, width], classes: output[1] };
