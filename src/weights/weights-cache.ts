@@ -45,7 +45,7 @@ export async function openWeightsCache(option: string | false | undefined, warn:
     const fromEnv = process.env['XCEPTION_TS_CACHE_DIR'];
     dir = path.resolve(option ?? (fromEnv ? fromEnv : path.join((await importNode<typeof import('node:os')>('node:os')).homedir(), '.cache', 'xception-ts')));
   } catch (error) {
-    warnOnce(`no weights cache (cannot find the home folder: ${describeFsError(error)}); the download is used without caching.`);
+    warnOnce(`cannot use the weights cache (no home folder: ${describeFsError(error)}); the download is loaded without caching.`);
     return null;
   }
   /** The entry's path, refusing any name that would leave the folder. */
@@ -61,7 +61,7 @@ export async function openWeightsCache(option: string | false | undefined, warn:
         return file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
       } catch (error) {
         if ((error as { code?: unknown }).code !== 'ENOENT') {
-          warnOnce(`cannot read the weights cache entry ${path.join(dir, name)}: ${describeFsError(error)}; downloading instead.`);
+          warnOnce(`cannot use the weights cache (${path.join(dir, name)}): ${describeFsError(error)}; the download is loaded without caching.`);
         }
         return null;
       }
@@ -77,7 +77,7 @@ export async function openWeightsCache(option: string | false | undefined, warn:
         await fs.rename(partial, target); // atomic: a reader never sees half a file; the last of identical writers wins
         partial = null;
       } catch (error) {
-        warnOnce(`cannot keep the download in the weights cache ${dir}: ${describeFsError(error)}; it is used without caching.`);
+        warnOnce(`cannot use the weights cache (${dir}): ${describeFsError(error)}; the download is loaded without caching.`);
       } finally {
         if (partial !== null) await fs.rm(partial, { force: true }).catch(() => {});
       }
