@@ -10,6 +10,7 @@ import { XceptionWeightsError } from '../errors.js';
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const DATA_LAYOUT_MESSAGE = 8;
+const ATTRIBUTE_INFO_MESSAGE = 0x15;
 /** jsfive's names of the floating-point types (`<f4` is little-endian float32). */
 const FLOAT_DTYPE = /^[<>|=]?f[248]$/;
 
@@ -61,6 +62,23 @@ export class Hdf5Reader {
   attrs(path: string): Record<string, unknown> {
     const node = path === '/' ? this.file : this.group(path);
     return guard(`${this.label}: cannot read the attributes of ${path}`, () => ({ ...node.attrs }));
+  }
+
+  /**
+   * Whether a group keeps its attributes in HDF5's dense storage (a fractal
+   * heap, used when they exceed 64 KB), which jsfive cannot read: its
+   * attributes then look absent.
+   */
+  usesDenseAttributes(path: string): boolean {
+    const node = path === '/' ? this.file : this.group(path);
+    const objects = (node as unknown as { _dataobjects?: { msgs?: { get(key: string): number }[] } })._dataobjects;
+    const info = objects?.msgs?.find((m) => m.get('type') === ATTRIBUTE_INFO_MESSAGE);
+    if (!info) return false;
+    const view = new DataView(this.buffer);
+    const at = info.get('offset_to_message');
+    if (!(at >= 0 && at + 12 <= view.byteLength)) return false;
+    const heapAt = at + 2 + (view.getUint8(at + 1) & 1 ? 2 : 0); // version, flags, [max creation index]
+    return heapAt + 8 <= view.byteLength && view.getBigUint64(heapAt, true) !== 0xffff_ffff_ffff_ffffn;
   }
 
   /** A dataset, or an error that names the missing path. */
