@@ -74,6 +74,9 @@ async function createWithWeights(options: PretrainedXceptionOptions): Promise<La
   if (typeof warn !== 'function') {
     throw new XceptionConfigError(`onWarning must be a function; got ${typeof warn}.`);
   }
+  if (options.weightsBaseUrl !== undefined && (typeof options.weightsBaseUrl !== 'string' || options.weightsBaseUrl === '')) {
+    throw new XceptionConfigError(`weightsBaseUrl must be a non-empty URL string; got ${JSON.stringify(options.weightsBaseUrl) ?? typeof options.weightsBaseUrl}.`);
+  }
   const given: unknown = weights;
   if (typeof given === 'object' && given !== null && 'url' in given && !(given instanceof URL) && !isChecksummed(weights)) {
     throw new XceptionConfigError(

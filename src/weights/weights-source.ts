@@ -34,7 +34,8 @@ export async function readWeightsSource(
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
     return { bytes: await source.arrayBuffer(), label: (source as { name?: string }).name ?? 'the weight file' };
   }
-  if (source instanceof URL || (typeof source === 'string' && /^(https?|blob|data):/i.test(source))) {
+  if (source instanceof URL) source = source.href; // a file: URL is read from disk below, in Node
+  if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) {
     return { bytes: await fetchBytes(String(source), resolveDownloadOptions(download)), label: String(source) };
   }
   if (typeof source === 'string') {

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -388,6 +389,19 @@ describe('argument errors of the weight entry points (finding 8)', () => {
       'weights { url: "http://127.0.0.1:9/x.h5" } needs md5 too: the file\'s MD5, 32 hex digits, which the download is checked ' +
         'against; to load a URL unchecked, pass the URL itself as weights.',
     );
+    model.dispose();
+  });
+
+  it('weightsBaseUrl 42 is an XceptionConfigError (not a TypeError), and a file: URL object is read from disk', async () => {
+    await rejectsWith(
+      createXception({ weights: 'imagenet', includeTop: false, weightsBaseUrl: 42 as never }),
+      XceptionConfigError,
+      'weightsBaseUrl must be a non-empty URL string; got 42.',
+    );
+    const path = join(folder('file-url'), 'weights.h5');
+    writeFileSync(path, fixture);
+    const model = await createXception({ ...SMALL, weights: pathToFileURL(path) });
+    expect(model.getLayer('block1_conv1').getWeights()[0]!.shape).toEqual([3, 3, 3, 32]);
     model.dispose();
   });
 
