@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -124,6 +125,9 @@ describe('the weights cache (finding 1: path traversal)', () => {
     const { warnings } = await load(`${server.base}/bad%E0%A4%A.h5`, { weightsCacheDir: cache });
     expect(warnings).toEqual([]);
     expect(tree(cache)).toEqual([`${md5}-bad_E0_A4_A.h5`]);
+    // %00 decoded to a NUL made fs throw a raw TypeError.
+    expect((await load(`${server.base}/w%00.h5`, { weightsCacheDir: cache })).warnings).toEqual([]);
+    expect(tree(cache)).toEqual([`${md5}-bad_E0_A4_A.h5`, `${md5}-w_00.h5`]);
   });
 
   it.each([
@@ -289,6 +293,17 @@ describe('timeouts, abort and size caps (finding 4)', () => {
       /: the body is larger than download\.maxBytes \(1048576\); stopped reading at \d+ bytes\.$/,
     );
     expect(sent).toBeLessThan(16 * 2 ** 20); // socket buffers aside, the download stopped near the cap
+  });
+
+  it('a compressed body is capped by its decoded size (a decompression bomb stops at maxBytes)', async () => {
+    const bomb = gzipSync(Buffer.alloc(8 * 2 ** 20)); // 8 MiB of zeros, about 8 KB compressed
+    expect(bomb.length).toBeLessThan(2 ** 20 / 4);
+    routes.set('/bomb', (response) => response.writeHead(200, { 'content-encoding': 'gzip', 'content-length': bomb.length }).end(bomb));
+    await refused(
+      load(`${server.base}/bomb/x.h5`, { ...noCache, download: { maxBytes: 2 ** 20 } }),
+      '/bomb/x.h5',
+      /: the body is larger than download\.maxBytes \(1048576\); stopped reading at \d+ bytes\.$/,
+    );
   });
 
   it("a Content-Length above the cap is refused before the body is read; 'imagenet' caps at 128 MiB by default", async () => {
