@@ -6,6 +6,7 @@ import { downloadVerified, type ChecksummedWeights } from '../weights/download-v
 import { IMAGENET_MAX_BYTES, imagenetWeights } from '../weights/imagenet-weights.js';
 import { loadKerasWeights } from '../weights/load-keras-weights.js';
 import { requireCacheDirOption } from '../weights/weights-cache.js';
+import { resolveDownloadOptions } from '../platform/fetch-bytes.js';
 import type { WeightsSource } from '../weights/weights-source.js';
 import {
   resolveXceptionOptions,
@@ -77,6 +78,7 @@ async function createWithWeights(options: PretrainedXceptionOptions): Promise<La
   if (options.weightsBaseUrl !== undefined && (typeof options.weightsBaseUrl !== 'string' || options.weightsBaseUrl === '')) {
     throw new XceptionConfigError(`weightsBaseUrl must be a non-empty URL string; got ${JSON.stringify(options.weightsBaseUrl) ?? typeof options.weightsBaseUrl}.`);
   }
+  resolveDownloadOptions(options.download); // checked up front, whatever the source
   const given: unknown = weights;
   if (typeof given === 'object' && given !== null && 'url' in given && !(given instanceof URL) && !isChecksummed(weights)) {
     throw new XceptionConfigError(

@@ -2,7 +2,7 @@ import { tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { kerasClassName } from '../model/atrous-layers.js';
 import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
-import type { DownloadOptions } from '../platform/fetch-bytes.js';
+import { resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
 import { Hdf5Reader } from './hdf5-reader.js';
 import { readKerasWeightFile, type FileLayer, type KerasWeightFile } from './keras-weight-file.js';
 import { readWeightsSource, type WeightsSource } from './weights-source.js';
@@ -112,6 +112,7 @@ function checkArguments(model: unknown, options: unknown): void {
         `valid options are ${KNOWN_OPTIONS.map((k) => `'${k}'`).join(', ')}.`,
     );
   }
+  resolveDownloadOptions((options as LoadKerasWeightsOptions).download);
   for (const key of ['byName', 'allowNonFinite'] as const) {
     const value = (options as LoadKerasWeightsOptions)[key];
     if (value !== undefined && typeof value !== 'boolean') {

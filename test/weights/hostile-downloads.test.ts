@@ -375,6 +375,11 @@ describe('timeouts, abort and size caps (finding 4)', () => {
     requests = [];
     await rejectsWith(load(`${server.base}/w/x.h5`, { ...noCache, download: download as never }), XceptionConfigError, message);
     expect(requests).toEqual([]);
+    // Checked whatever the source, also where no download happens.
+    await rejectsWith(createXception({ ...SMALL, weights: fixture, download: download as never }), XceptionConfigError, message);
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+    await rejectsWith(loadKerasWeights(model, fixture, { download: download as never }), XceptionConfigError, message);
+    model.dispose();
   });
 });
 
