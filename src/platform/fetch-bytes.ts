@@ -140,10 +140,16 @@ export async function fetchBytes(
 
   try {
     let response: Response;
-    try {
-      response = await fetch(url, { signal: controller.signal });
-    } catch (error) {
-      throw explain(error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await fetch(url, { signal: controller.signal });
+        break;
+      } catch (error) {
+        // A kept-alive connection the server closed just as it was reused fails before any response
+        // (nodejs/node#47130); a GET may be sent again, once, within the same timeoutMs.
+        if (attempt === 1 && stopped === null && isClosedConnection(error)) continue;
+        throw explain(error);
+      }
     }
     clearTimeout(timer);
     if (!response.ok) {
@@ -211,6 +217,12 @@ function parseContentLength(header: string | null): number | null {
   if (header === null || !/^\s*\d+\s*$/.test(header)) return null;
   const value = Number(header);
   return Number.isSafeInteger(value) ? value : null;
+}
+
+/** Whether a failed fetch() lost its connection before any response (a reset or closed socket). */
+function isClosedConnection(error: unknown): boolean {
+  const code = (error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined) ?? null;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
 }
 
 /** undici says "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND, …) in `cause`. */

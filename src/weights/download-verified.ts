@@ -46,7 +46,7 @@ export async function downloadVerified(weights: ChecksummedWeights, options: Dow
   }
   const expected = typeof weights.md5 === 'string' ? weights.md5.toLowerCase() : '';
   if (!/^[0-9a-f]{32}$/.test(expected)) {
-    throw new XceptionWeightsError(`md5 must be 32 hex digits; got ${JSON.stringify(weights.md5) ?? typeof weights.md5}.`);
+    throw new XceptionConfigError(`weights.md5 must be 32 hex digits; got ${JSON.stringify(weights.md5) ?? typeof weights.md5}.`);
   }
   const download = resolveDownloadOptions(options.download, options.defaultMaxBytes);
   const name = cacheFileName(weights.url, expected);

@@ -355,6 +355,21 @@ describe('timeouts, abort and size caps (finding 4)', () => {
     expect(requests).toEqual([]);
   });
 
+  it('a connection closed before any response is retried once (a stale keep-alive socket), then refused', async () => {
+    let resets = 0;
+    routes.set('/reset-once', (response) => {
+      if (resets++ === 0) response.socket?.destroy();
+      else response.writeHead(200, { 'content-length': fixture.length }).end(fixture);
+    });
+    requests = [];
+    expect((await load(`${server.base}/reset-once/x.h5`, noCache)).kernel).toBe(864);
+    expect(requests).toEqual(['/reset-once/x.h5', '/reset-once/x.h5']);
+    routes.set('/reset', (response) => response.socket?.destroy());
+    requests = [];
+    await refused(load(`${server.base}/reset/x.h5`, noCache), '/reset/x.h5', /: fetch failed \((UND_ERR_SOCKET|ECONNRESET|other side closed)\)\.$/);
+    expect(requests).toEqual(['/reset/x.h5', '/reset/x.h5']);
+  });
+
   it('a refused connection and an HTTP error are XceptionDownloadErrors naming the URL', async () => {
     const closed = await serveOnLoopback(() => {});
     await closed.close();
@@ -389,6 +404,16 @@ describe('argument errors of the weight entry points (finding 8)', () => {
     await rejectsWith(createXception({ ...SMALL, weights: { url: `${server.base}/w/x.h5` } as never }), XceptionConfigError,
       "weights { url, md5 } needs a url string and an md5 string (32 hex digits, the file's published MD5); got url string and md5 undefined. " +
         'To load a URL unchecked, pass the URL itself as weights.');
+    expect(requests).toEqual([]);
+  });
+
+  it('an md5 that is not 32 hex digits is an XceptionConfigError before any request', async () => {
+    requests = [];
+    await rejectsWith(
+      createXception({ ...SMALL, weights: { url: `${server.base}/w/x.h5`, md5: 'abc' } }),
+      XceptionConfigError,
+      'weights.md5 must be 32 hex digits; got "abc".',
+    );
     expect(requests).toEqual([]);
   });
 
