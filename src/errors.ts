@@ -67,3 +67,36 @@ export class XceptionWeightsError extends XceptionError {
   /** Always `'XceptionWeightsError'`. */
   override name = 'XceptionWeightsError';
 }
+
+/**
+ * Thrown when a download fails: the server cannot be reached, answers with
+ * an HTTP error, does not answer within `timeoutMs`, stalls for longer than
+ * `stallTimeoutMs`, sends more than `maxBytes` or fewer bytes than its
+ * `Content-Length` declares, or the caller's `signal` aborts it. The message
+ * starts with the URL and says which limit was hit; {@link url} holds the URL.
+ * Nothing was cached and no model was built.
+ *
+ * @example
+ * ```ts
+ * import { createXception, XceptionDownloadError } from 'xception-ts';
+ *
+ * try {
+ *   await createXception({ weights: 'imagenet', download: { timeoutMs: 10_000 } });
+ * } catch (error) {
+ *   if (error instanceof XceptionDownloadError) console.error(`${error.url}: ${error.message}`);
+ * }
+ * ```
+ */
+export class XceptionDownloadError extends XceptionError {
+  /** Always `'XceptionDownloadError'`. */
+  override name = 'XceptionDownloadError';
+
+  /**
+   * @param message - What failed, starting with the URL.
+   * @param url - The URL that was requested.
+   * @param options - `cause`: the underlying error, when there is one.
+   */
+  constructor(message: string, readonly url: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

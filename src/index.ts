@@ -41,7 +41,7 @@ export {
   type XceptionBackboneOptions,
 } from './model/create-xception-backbone.js';
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
-export { XceptionConfigError, XceptionError, XceptionWeightsError } from './errors.js';
+export { XceptionConfigError, XceptionDownloadError, XceptionError, XceptionWeightsError } from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './model/exit-flow.js';
 export type { FlowOptions } from './model/flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';
@@ -53,6 +53,7 @@ export {
   WASM_HEAP_LIMIT_BYTES,
   type WasmTrainingMemory,
 } from './training/wasm-training-memory.js';
+export { XCEPTION_LIMITS } from './model/limits.js';
 export { middleFlow, type MiddleFlowOptions } from './model/middle-flow.js';
 export {
   getPreset,
@@ -75,6 +76,7 @@ export {
   type LoadKerasWeightsResult,
 } from './weights/load-keras-weights.js';
 export type { WeightsSource } from './weights/weights-source.js';
+export type { DownloadOptions } from './platform/fetch-bytes.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput } from './imagenet/preprocess-input.js';

@@ -1,9 +1,12 @@
 import { input, model, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { buildScope } from './build-scope.js';
 import { dense, dropout, globalPool } from './layers.js';
+import { XceptionConfigError } from '../errors.js';
 import { downloadVerified, type ChecksummedWeights } from '../weights/download-verified.js';
-import { imagenetWeights } from '../weights/imagenet-weights.js';
+import { IMAGENET_MAX_BYTES, imagenetWeights } from '../weights/imagenet-weights.js';
 import { loadKerasWeights } from '../weights/load-keras-weights.js';
+import { requireCacheDirOption } from '../weights/weights-cache.js';
+import { resolveDownloadOptions } from '../platform/fetch-bytes.js';
 import type { WeightsSource } from '../weights/weights-source.js';
 import {
   resolveXceptionOptions,
@@ -29,7 +32,9 @@ import { buildTrunk } from './xception-trunk.js';
  *
  * With `weights` it returns a Promise and loads them: `'imagenet'` (Keras'
  * official files, MD5-checked, cached in Node), a checksummed URL, or any
- * Keras HDF5 weight file (see {@link loadKerasWeights}).
+ * Keras HDF5 weight file (see {@link loadKerasWeights}). Downloads have
+ * timeouts and a size cap (`download`, see {@link DownloadOptions}) and fail
+ * with {@link XceptionDownloadError}.
  *
  * The library never picks a TensorFlow.js backend; set one first (see the README).
  *
@@ -37,6 +42,8 @@ import { buildTrunk } from './xception-trunk.js';
  * @returns An uncompiled model (a Promise of it with `weights`): `[batch, h, w, c]` in; `[batch, numClasses]`
  *   (top), `[batch, 2048]` (pooling) or `[batch, h/32, w/32, 2048]` out.
  * @throws {@link XceptionConfigError} for bad options.
+ * @throws {@link XceptionDownloadError} (with `weights`) when a download fails or hits a limit.
+ * @throws {@link XceptionWeightsError} (with `weights`) when the file is corrupt, has the wrong MD5 or does not fit.
  *
  * @example
  * ```ts
@@ -63,15 +70,34 @@ export function createXception(options?: XceptionOptions | PretrainedXceptionOpt
 async function createWithWeights(options: PretrainedXceptionOptions): Promise<LayersModel> {
   const resolved = resolveXceptionOptions(options);
   const weights = options.weights;
+  const cacheDir = requireCacheDirOption(options.weightsCacheDir);
+  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  if (typeof warn !== 'function') {
+    throw new XceptionConfigError(`onWarning must be a function; got ${typeof warn}.`);
+  }
+  if (options.weightsBaseUrl !== undefined && (typeof options.weightsBaseUrl !== 'string' || options.weightsBaseUrl === '')) {
+    throw new XceptionConfigError(`weightsBaseUrl must be a non-empty URL string; got ${JSON.stringify(options.weightsBaseUrl) ?? typeof options.weightsBaseUrl}.`);
+  }
+  resolveDownloadOptions(options.download); // checked up front, whatever the source
+  const given: unknown = weights;
+  if (typeof given === 'object' && given !== null && 'url' in given && !(given instanceof URL) && !isChecksummed(weights)) {
+    throw new XceptionConfigError(
+      `weights { url, md5 } needs a url string and an md5 string (32 hex digits, the file's published MD5); ` +
+        `got url ${typeof (weights as { url?: unknown }).url} and md5 ${typeof (weights as { md5?: unknown }).md5}. ` +
+        'To load a URL unchecked, pass the URL itself as weights.',
+    );
+  }
   const source: WeightsSource =
     weights === 'imagenet'
-      ? await downloadVerified(imagenetWeights(resolved.includeTop, options.weightsBaseUrl), options.weightsCacheDir)
+      ? await downloadVerified(imagenetWeights(resolved.includeTop, options.weightsBaseUrl), {
+          cacheDir, download: options.download, defaultMaxBytes: IMAGENET_MAX_BYTES, warn,
+        })
       : isChecksummed(weights)
-        ? await downloadVerified(weights, options.weightsCacheDir)
+        ? await downloadVerified(weights, { cacheDir, download: options.download, warn })
         : weights;
   const model = build(resolved);
   try {
-    await loadKerasWeights(model, source);
+    await loadKerasWeights(model, source, options.download === undefined ? {} : { download: options.download });
   } catch (error) {
     model.dispose();
     throw error;

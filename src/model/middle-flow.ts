@@ -5,6 +5,7 @@ import { XceptionConfigError } from '../errors.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
 import { add } from './layers.js';
 import { separableBlock } from './separable-block.js';
+import { requireWithinLimit } from './limits.js';
 import { requireFeatureMap, requireInteger } from './validation.js';
 
 /**
@@ -51,7 +52,11 @@ export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): Symb
   requireFeatureMap('middleFlow input', x);
   const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('middleFlow', options, 16);
   const { rate } = atrousStep(inputReduction, 1, outputStride);
-  const repeats = requireInteger('middleFlow: repeats', options?.repeats ?? preset.middleRepeats, 0);
+  const repeats = requireWithinLimit(
+    'middleFlow: repeats',
+    requireInteger('middleFlow: repeats', options?.repeats ?? preset.middleRepeats, 0),
+    'maxMiddleFlowRepeats',
+  );
   const filters = requireInteger('middleFlow: filters', options?.filters ?? preset.middleFilters, 1);
   const firstBlock = requireInteger('middleFlow: firstBlock', options?.firstBlock ?? 5, 1);
   if (x.shape[3] !== filters) {

@@ -1,8 +1,10 @@
 import { XceptionConfigError } from '../errors.js';
 import type { OutputStride } from './atrous.js';
 import type { ChecksummedWeights } from '../weights/download-verified.js';
+import type { DownloadOptions } from '../platform/fetch-bytes.js';
 import type { WeightsSource } from '../weights/weights-source.js';
 import { OUTPUT_STRIDES } from './flow-options.js';
+import { requireWithinLimit } from './limits.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireInteger, requireName, requireOneOf, show } from './validation.js';
 
@@ -91,10 +93,21 @@ export interface PretrainedXceptionOptions extends XceptionOptions {
   /** Where `'imagenet'` files are downloaded from. @defaultValue Keras Applications' storage bucket */
   weightsBaseUrl?: string;
   /**
-   * Node: the folder that keeps verified downloads, or `false` for none.
-   * @defaultValue `$XCEPTION_TS_CACHE_DIR`, else `~/.cache/xception-ts`
+   * Node: the folder that keeps verified downloads, or `false` for none. A
+   * cache that cannot be read or written (permissions, a file in the way, a
+   * bad path) does not fail the load: the verified download is used without
+   * caching and {@link onWarning} says why, once.
+   * @defaultValue `$XCEPTION_TS_CACHE_DIR` (when not empty), else `~/.cache/xception-ts`
    */
   weightsCacheDir?: string | false;
+  /**
+   * Limits of the download (`'imagenet'`, `{ url, md5 }` or a URL): timeouts,
+   * size cap, abort signal. See {@link DownloadOptions}.
+   * @defaultValue timeouts of 30 s; `maxBytes` 128 MiB for `'imagenet'`, else 1 GiB
+   */
+  download?: DownloadOptions;
+  /** Receives warnings, e.g. that the weights cache cannot be used. @defaultValue `console.warn` */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -139,7 +152,7 @@ export interface ResolvedXceptionOptions extends ResolvedTrunkOptions {
 const KNOWN_OPTIONS = [
   'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
   'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'name',
-  'weights', 'weightsBaseUrl', 'weightsCacheDir',
+  'weights', 'weightsBaseUrl', 'weightsCacheDir', 'download', 'onWarning',
 ];
 
 /** Refuses a non-object and names any unknown (e.g. misspelt) option. @internal */
@@ -174,7 +187,11 @@ export function resolveTrunkOptions(
   );
   let middleFlowRepeats = 0;
   if (preset.family === 'classic') {
-    middleFlowRepeats = requireInteger('middleFlowRepeats', options.middleFlowRepeats ?? preset.middleRepeats, 0);
+    middleFlowRepeats = requireWithinLimit(
+      'middleFlowRepeats',
+      requireInteger('middleFlowRepeats', options.middleFlowRepeats ?? preset.middleRepeats, 0),
+      'maxMiddleFlowRepeats',
+    );
   } else if (options.middleFlowRepeats !== undefined) {
     throw new XceptionConfigError(
       `middleFlowRepeats applies to the classic presets ('keras', 'postact'); '${preset.name}' fixes its units ` +
@@ -197,7 +214,7 @@ export function resolveXceptionOptions(options: XceptionOptions | PretrainedXcep
   requireKnownOptions('createXception', options, KNOWN_OPTIONS);
   const includeTop = requireBoolean('includeTop', options.includeTop ?? true);
   const trunk = resolveTrunkOptions(options, { fixedSize: includeTop });
-  const numClasses = requireInteger('numClasses', options.numClasses ?? 1000, 1);
+  const numClasses = requireWithinLimit('numClasses', requireInteger('numClasses', options.numClasses ?? 1000, 1), 'maxNumClasses');
   const classifierActivation = requireOneOf(
     'classifierActivation',
     options.classifierActivation ?? 'softmax',
@@ -273,6 +290,7 @@ function resolveInputShape(
   if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 1) {
     throw new XceptionConfigError(`${where}: channels must be an integer >= 1; got ${show(channels)}.`);
   }
+  requireWithinLimit(`${where}: channels`, channels, 'maxInputChannels');
   for (const [label, size] of [['height', height], ['width', width]] as const) {
     if (size === null || size === undefined) {
       if (fixedSize) {
@@ -286,6 +304,7 @@ function resolveInputShape(
     if (typeof size !== 'number' || !Number.isInteger(size)) {
       throw new XceptionConfigError(`${where}: ${label} must be an integer or null; got ${show(size)}.`);
     }
+    requireWithinLimit(`${where}: ${label}`, size, 'maxInputSize');
     if (size < preset.minInputSize) {
       throw new XceptionConfigError(
         `${where}: ${label} ${size} is below ${preset.minInputSize}, the smallest input the Xception graph ` +

@@ -1,6 +1,9 @@
 import { XceptionConfigError } from '../errors.js';
 import { show } from '../model/validation.js';
 import { IMAGENET_LABELS } from '../imagenet/imagenet-labels.js';
+import { requireWithinLimit } from '../model/limits.js';
+import { fetchBytes, resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
+import { describeFsError } from '../platform/fs-error.js';
 import { importNode, importOptional, isNode } from '../platform/node-import.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
@@ -90,6 +93,11 @@ export interface OnnxClassifierOptions {
    * what the ImageNet weights expect) or `'none'` (fed as they are). Default `'xception'`.
    */
   preprocess?: 'xception' | 'none';
+  /**
+   * Limits of fetching `model` from a URL: timeouts, size cap, abort signal
+   * (see {@link xception-ts!DownloadOptions}). Default: timeouts of 30 s, `maxBytes` 1 GiB.
+   */
+  download?: DownloadOptions;
 }
 
 /**
@@ -155,8 +163,13 @@ export interface OnnxClassifier {
  * `onnxruntime-node` (Node) and `onnxruntime-web` (browsers) are optional
  * peer dependencies: install the one you use.
  *
+ * The model's declared sizes are checked against {@link xception-ts!XCEPTION_LIMITS}
+ * (at most 100,000 classes, 4096 × 4096 input) before anything is allocated.
+ *
  * @param options - See {@link OnnxClassifierOptions}.
- * @throws {@link xception-ts!XceptionConfigError} when the model is not an image classifier, or ONNX Runtime is missing.
+ * @throws {@link xception-ts!XceptionConfigError} when the model is not an image classifier, declares sizes above
+ *   the limits, cannot be read, or ONNX Runtime is missing.
+ * @throws {@link xception-ts!XceptionDownloadError} when a model URL cannot be fetched within `options.download`'s limits.
  *
  * @example
  * ```ts
@@ -201,7 +214,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
         `InferenceSession.create and Tensor; got ${show(runtime)}.`,
     );
   }
-  const bytes = await modelBytes(options.model);
+  const bytes = await modelBytes(options.model, options.download);
   const { inputSize, classes } = describeClassifier(bytes);
   const labels = options.labels ?? (classes === IMAGENET_LABELS.length ? IMAGENET_LABELS : Array.from({ length: classes }, (_, i) => `class ${i}`));
   if (labels.length !== classes) {
@@ -307,20 +320,24 @@ function topClasses(scores: Float32Array, labels: readonly string[], k: number):
   return best.map((classIndex) => ({ classIndex, label: labels[classIndex]!, probability: scores[classIndex]! }));
 }
 
-async function modelBytes(model: OnnxClassifierOptions['model']): Promise<Uint8Array> {
+/** The model's bytes: as given, read from a file (Node), or fetched within the download limits. */
+async function modelBytes(model: OnnxClassifierOptions['model'], download: DownloadOptions | undefined): Promise<Uint8Array> {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
   if (typeof model !== 'string' && !(model instanceof URL)) {
     throw new XceptionConfigError('model must be ONNX bytes (Uint8Array or ArrayBuffer), a URL, or a file path.');
   }
+  const limits = resolveDownloadOptions(download);
   const text = String(model);
-  if (isNode() && !/^(https?|blob|data):/.test(text)) {
+  if (isNode() && !/^(https?|blob|data):/i.test(text)) {
     const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
-    return new Uint8Array(await readFile(model instanceof URL ? model : text));
+    try {
+      return new Uint8Array(await readFile(model instanceof URL ? model : text));
+    } catch (error) {
+      throw new XceptionConfigError(`cannot read the ONNX model file ${text}: ${describeFsError(error)}.`);
+    }
   }
-  const response = await fetch(text);
-  if (!response.ok) throw new XceptionConfigError(`could not fetch the ONNX model from ${text}: HTTP ${response.status}.`);
-  return new Uint8Array(await response.arrayBuffer());
+  return new Uint8Array(await fetchBytes(text, limits, `could not fetch the ONNX model from ${text}`));
 }
 
 /** Reads the input size and class count from the model's graph, refusing what is not an image classifier. */
@@ -342,7 +359,7 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
   const output = graph.output.length === 1 ? dims(graph.output[0]!) : [];
   const [, height, width, channels] = input;
   // A dimension written as a number may still be zero or negative: only a positive integer is a size.
-  const isSize = (d: number | null | undefined): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0;
+  const isSize = (d: number | null | undefined): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d > 0;
   const notSizes = (ds: (number | null | undefined)[]) => {
     const bad = ds.filter((d) => typeof d === 'number' && !isSize(d));
     return bad.length > 0 ? ` (${bad.join(', ')}: a dimension must be a positive integer)` : '';
@@ -359,6 +376,10 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
         `${graph.output.length === 1 ? ` of shape [${output.map((d) => d ?? '?').join(', ')}]${output.length === 2 ? (notSizes([output[1]]) || ' (the number of classes must be fixed)') : ''}` : ''}.`,
     );
   }
+  // Refuse sizes that would allocate gigabytes (labels, input buffers) before anything is allocated.
+  requireWithinLimit('the ONNX model\'s input height', height, 'maxInputSize');
+  requireWithinLimit('the ONNX model\'s input width', width, 'maxInputSize');
+  requireWithinLimit('the ONNX model\'s class count', output[1], 'maxNumClasses');
   return { inputSize: [height, width], classes: output[1] };
 }
 

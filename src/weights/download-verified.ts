@@ -1,7 +1,8 @@
-import { XceptionWeightsError } from '../errors.js';
+import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
 import { md5Hex } from './md5.js';
-import { fetchBytes } from './weights-source.js';
-import { importNode, isNode } from '../platform/node-import.js';
+import { fetchBytes, resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
+import { cacheFileName } from './cache-file-name.js';
+import { openWeightsCache } from './weights-cache.js';
 
 /**
  * A weight file to download and check: its URL and its published MD5.
@@ -22,26 +23,38 @@ export interface ChecksummedWeights {
   md5: string;
 }
 
+/** How {@link downloadVerified} fetches and caches. @internal */
+export interface DownloadVerifiedOptions {
+  /** The cache folder, `false` for none, undefined for the default. */
+  cacheDir: string | false | undefined;
+  /** Timeouts, size cap, signal. */
+  download?: DownloadOptions | undefined;
+  /** `maxBytes` when `download` does not set it. */
+  defaultMaxBytes?: number;
+  /** Receives the one warning of a cache that cannot be used. */
+  warn: (message: string) => void;
+}
+
 /**
- * Downloads a file and checks its MD5; in Node, keeps verified files in
- * `cacheDir` (named `<md5>-<file name>`) and reuses them. @internal
+ * Downloads a file and checks its MD5; in Node, keeps verified files in the
+ * cache folder (named by {@link cacheFileName}) and reuses them. A cache that
+ * cannot be read or written costs only a warning. @internal
  */
-export async function downloadVerified(weights: ChecksummedWeights, cacheDir: string | false | undefined): Promise<ArrayBuffer> {
-  const expected = weights.md5.toLowerCase();
+export async function downloadVerified(weights: ChecksummedWeights, options: DownloadVerifiedOptions): Promise<ArrayBuffer> {
+  if (typeof weights.url !== 'string' || weights.url === '') {
+    throw new XceptionConfigError(`weights.url must be a non-empty URL string; got ${JSON.stringify(weights.url) ?? typeof weights.url}.`);
+  }
+  const expected = typeof weights.md5 === 'string' ? weights.md5.toLowerCase() : '';
   if (!/^[0-9a-f]{32}$/.test(expected)) {
-    throw new XceptionWeightsError(`md5 must be 32 hex digits; got ${JSON.stringify(weights.md5)}.`);
+    throw new XceptionConfigError(`weights.md5 must be 32 hex digits; got ${JSON.stringify(weights.md5) ?? typeof weights.md5}.`);
   }
-  const name = `${expected}-${decodeURIComponent(new URL(weights.url, 'http://x/').pathname.split('/').pop() || 'weights.h5')}`;
-  const cache = await resolveCacheDir(cacheDir);
-  if (cache) {
-    const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
-    const cached = await readFile(cache.join(name)).catch(() => null);
-    if (cached) {
-      const bytes = cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength) as ArrayBuffer;
-      if ((await md5Hex(bytes)) === expected) return bytes;
-    }
-  }
-  const bytes = await fetchBytes(weights.url);
+  const download = resolveDownloadOptions(options.download, options.defaultMaxBytes);
+  const name = cacheFileName(weights.url, expected);
+  const cache = await openWeightsCache(options.cacheDir, options.warn);
+  const cached = cache ? await cache.read(name) : null;
+  if (cached && (await md5Hex(cached)) === expected) return cached;
+
+  const bytes = await fetchBytes(weights.url, download);
   const actual = await md5Hex(bytes);
   if (actual !== expected) {
     throw new XceptionWeightsError(
@@ -49,21 +62,6 @@ export async function downloadVerified(weights: ChecksummedWeights, cacheDir: st
         `(${bytes.byteLength} bytes): refusing a corrupt or different file.`,
     );
   }
-  if (cache) {
-    const { mkdir, rename, writeFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
-    await mkdir(cache.dir, { recursive: true });
-    const partial = cache.join(`${name}.${process.pid}.partial`);
-    await writeFile(partial, new Uint8Array(bytes));
-    await rename(partial, cache.join(name)); // atomic: a reader never sees half a file
-  }
+  await cache?.write(name, bytes);
   return bytes;
-}
-
-/** Node only: the cache folder, from the option, XCEPTION_TS_CACHE_DIR, or ~/.cache/xception-ts. */
-async function resolveCacheDir(option: string | false | undefined): Promise<{ dir: string; join(file: string): string } | null> {
-  if (option === false || !isNode()) return null;
-  const path = await importNode<typeof import('node:path')>('node:path');
-  const os = await importNode<typeof import('node:os')>('node:os');
-  const dir = option ?? process.env['XCEPTION_TS_CACHE_DIR'] ?? path.join(os.homedir(), '.cache', 'xception-ts');
-  return { dir, join: (file: string) => path.join(dir, file) };
 }

@@ -10,6 +10,16 @@ import { XceptionWeightsError } from '../errors.js';
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const DATA_LAYOUT_MESSAGE = 8;
+const ATTRIBUTE_INFO_MESSAGE = 0x15;
+/** jsfive's names of the floating-point types (`<f4` is little-endian float32). */
+const FLOAT_DTYPE = /^[<>|=]?f[248]$/;
+
+/** `<i4` → `int32`, `|u1` → `uint8`, …, for messages. */
+function describeDtype(dtype: unknown): string {
+  const match = typeof dtype === 'string' ? /^[<>|=]?([iuf])(\d+)$/.exec(dtype) : null;
+  if (match) return `${{ i: 'int', u: 'uint', f: 'float' }[match[1] as 'i' | 'u' | 'f']}${Number(match[2]) * 8}`;
+  return typeof dtype === 'string' ? `'${dtype}'` : 'non-numeric (compound or string)';
+}
 
 /** A dataset found in the file: its path and shape, read on demand. @internal */
 export interface Hdf5Dataset {
@@ -54,6 +64,23 @@ export class Hdf5Reader {
     return guard(`${this.label}: cannot read the attributes of ${path}`, () => ({ ...node.attrs }));
   }
 
+  /**
+   * Whether a group keeps its attributes in HDF5's dense storage (a fractal
+   * heap, used when they exceed 64 KB), which jsfive cannot read: its
+   * attributes then look absent.
+   */
+  usesDenseAttributes(path: string): boolean {
+    const node = path === '/' ? this.file : this.group(path);
+    const objects = (node as unknown as { _dataobjects?: { msgs?: { get(key: string): number }[] } })._dataobjects;
+    const info = objects?.msgs?.find((m) => m.get('type') === ATTRIBUTE_INFO_MESSAGE);
+    if (!info) return false;
+    const view = new DataView(this.buffer);
+    const at = info.get('offset_to_message');
+    if (!(at >= 0 && at + 12 <= view.byteLength)) return false;
+    const heapAt = at + 2 + (view.getUint8(at + 1) & 1 ? 2 : 0); // version, flags, [max creation index]
+    return heapAt + 8 <= view.byteLength && view.getBigUint64(heapAt, true) !== 0xffff_ffff_ffff_ffffn;
+  }
+
   /** A dataset, or an error that names the missing path. */
   dataset(path: string): Hdf5Dataset {
     const node = this.tryGet(path);
@@ -88,6 +115,13 @@ export class Hdf5Reader {
   }
 
   private readFloat32(node: hdf5.Dataset, path: string, shape: number[]): Float32Array {
+    const dtype = guard(`${this.label}: cannot read the type of ${path}`, () => node.dtype);
+    if (typeof dtype !== 'string' || !FLOAT_DTYPE.test(dtype)) {
+      throw new XceptionWeightsError(
+        `${this.label}: dataset ${path} holds ${describeDtype(dtype)} values; weights are floating point ` +
+          '(float16, float32 or float64), so this is not a weight file (or not one of this model).',
+      );
+    }
     const count = shape.reduce((n, d) => n * d, 1);
     const direct = this.contiguousFloat32(node, path, count);
     if (direct) return direct;

@@ -56,6 +56,13 @@ export function readKerasWeightFile(reader: Hdf5Reader, label: string): KerasWei
     });
     return { layout: 'keras3', layers };
   }
+  if (reader.usesDenseAttributes(root)) {
+    throw new XceptionWeightsError(
+      `${label} keeps the attributes of ${root} in HDF5 dense storage (over 64 KB of them, e.g. a very long ` +
+        `'layer_names' written in one piece), which this reader cannot read. Keras itself splits long lists into ` +
+        `'layer_names0', 'layer_names1', …; save the weights with Keras' save_weights.`,
+    );
+  }
   throw new XceptionWeightsError(
     `${label} is HDF5 but not a Keras weight file: it has no 'layer_names' attribute (Keras 1/2, ` +
       `or under /model_weights) and no /layers group (Keras 3 .weights.h5).`,

@@ -1,7 +1,8 @@
 import { tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { kerasClassName } from '../model/atrous-layers.js';
-import { XceptionWeightsError } from '../errors.js';
+import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
+import { resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
 import { Hdf5Reader } from './hdf5-reader.js';
 import { readKerasWeightFile, type FileLayer, type KerasWeightFile } from './keras-weight-file.js';
 import { readWeightsSource, type WeightsSource } from './weights-source.js';
@@ -26,7 +27,15 @@ export interface LoadKerasWeightsOptions {
   byName?: boolean;
   /** Accept NaN and ±Infinity in the file (refused by default, naming the dataset). @defaultValue `false` */
   allowNonFinite?: boolean;
+  /**
+   * Timeouts, size cap and abort signal when `source` is a URL; see
+   * {@link DownloadOptions} (default cap 1 GiB, timeouts 30 s).
+   * @defaultValue `{}`
+   */
+  download?: DownloadOptions;
 }
+
+const KNOWN_OPTIONS = ['byName', 'allowNonFinite', 'download'];
 
 /**
  * What {@link loadKerasWeights} did.
@@ -62,6 +71,8 @@ export interface LoadKerasWeightsResult {
  * @param options - See {@link LoadKerasWeightsOptions}.
  * @returns The layout found and what was loaded.
  * @throws {@link XceptionWeightsError} when the file cannot be read or does not fit; the model is unchanged.
+ * @throws {@link XceptionConfigError} when `model` is not a `tf.LayersModel` or an option is not what it should be.
+ * @throws {@link XceptionDownloadError} when a URL cannot be downloaded within `options.download`'s limits.
  *
  * @example
  * ```ts
@@ -76,8 +87,38 @@ export async function loadKerasWeights(
   source: WeightsSource,
   options: LoadKerasWeightsOptions = {},
 ): Promise<LoadKerasWeightsResult> {
-  const { bytes, label } = await readWeightsSource(source);
+  checkArguments(model, options);
+  const { bytes, label } = await readWeightsSource(source, options.download);
   return loadKerasWeightsFromBuffer(model, bytes, label, options);
+}
+
+/** The model and the options, before the source is read: a bad argument is not the file's fault. */
+function checkArguments(model: unknown, options: unknown): void {
+  const layers = (model as { layers?: unknown } | null)?.layers;
+  if (model === null || typeof model !== 'object' || !Array.isArray(layers)) {
+    throw new XceptionConfigError(
+      `loadKerasWeights needs a tf.LayersModel (e.g. from createXception()) as its first argument; got ${
+        model === null ? 'null' : typeof model === 'object' ? 'an object without layers' : typeof model
+      }.`,
+    );
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new XceptionConfigError(`loadKerasWeights options must be an object; got ${options === null ? 'null' : typeof options}.`);
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.includes(key));
+  if (unknown.length > 0) {
+    throw new XceptionConfigError(
+      `Unknown loadKerasWeights option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `valid options are ${KNOWN_OPTIONS.map((k) => `'${k}'`).join(', ')}.`,
+    );
+  }
+  resolveDownloadOptions((options as LoadKerasWeightsOptions).download);
+  for (const key of ['byName', 'allowNonFinite'] as const) {
+    const value = (options as LoadKerasWeightsOptions)[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new XceptionConfigError(`${key} must be true or false; got ${JSON.stringify(value) ?? typeof value}.`);
+    }
+  }
 }
 
 /** The synchronous core of {@link loadKerasWeights}. @internal */

@@ -1,4 +1,6 @@
-import { XceptionWeightsError } from '../errors.js';
+import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
+import { fetchBytes, resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
+import { describeFsError } from '../platform/fs-error.js';
 import { importNode, isNode } from '../platform/node-import.js';
 
 /**
@@ -15,8 +17,14 @@ import { importNode, isNode } from '../platform/node-import.js';
  */
 export type WeightsSource = ArrayBuffer | ArrayBufferView | Blob | URL | string;
 
-/** Reads a source into an ArrayBuffer of its own, and a label for messages. @internal */
-export async function readWeightsSource(source: WeightsSource): Promise<{ bytes: ArrayBuffer; label: string }> {
+/**
+ * Reads a source into an ArrayBuffer of its own, and a label for messages;
+ * URLs are fetched within the limits of `download`. @internal
+ */
+export async function readWeightsSource(
+  source: WeightsSource,
+  download?: DownloadOptions,
+): Promise<{ bytes: ArrayBuffer; label: string }> {
   if (source instanceof ArrayBuffer) return { bytes: source, label: 'the weight file' };
   if (ArrayBuffer.isView(source)) {
     // A Node Buffer may be a view into a larger pool: copy out exactly its bytes.
@@ -26,37 +34,30 @@ export async function readWeightsSource(source: WeightsSource): Promise<{ bytes:
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
     return { bytes: await source.arrayBuffer(), label: (source as { name?: string }).name ?? 'the weight file' };
   }
-  if (source instanceof URL || (typeof source === 'string' && /^(https?|blob|data):/i.test(source))) {
-    return { bytes: await fetchBytes(String(source)), label: String(source) };
+  if (source instanceof URL) source = source.href; // a file: URL is read from disk below, in Node
+  if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) {
+    return { bytes: await fetchBytes(String(source), resolveDownloadOptions(download)), label: String(source) };
   }
   if (typeof source === 'string') {
     if (!isNode()) {
-      return { bytes: await fetchBytes(source), label: source }; // a relative URL in a browser
+      return { bytes: await fetchBytes(source, resolveDownloadOptions(download)), label: source }; // a relative URL in a browser
     }
     const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
     try {
       const file = await readFile(source.startsWith('file://') ? new URL(source) : source);
       return { bytes: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer, label: source };
     } catch (error) {
-      throw new XceptionWeightsError(`cannot read the weight file ${source}: ${(error as Error).message}`);
+      throw new XceptionWeightsError(`cannot read the weight file ${source}: ${describeFsError(error)}.`);
     }
   }
-  throw new XceptionWeightsError(
+  if (source !== null && typeof source === 'object' && typeof (source as { url?: unknown }).url === 'string') {
+    throw new XceptionConfigError(
+      `weights { url: ${JSON.stringify((source as unknown as { url: string }).url)} } needs md5 too: the file's MD5, 32 hex digits, ` +
+        'which the download is checked against; to load a URL unchecked, pass the URL itself as weights.',
+    );
+  }
+  throw new XceptionConfigError(
     'weights must be an ArrayBuffer, a typed array, a Blob, a URL or (in Node) a file path; ' +
-      `got ${source === null ? 'null' : typeof source}.`,
+      `got ${source === null ? 'null' : Array.isArray(source) ? 'an array' : typeof source}.`,
   );
-}
-
-/** GETs a URL into an ArrayBuffer; a failed request is an XceptionWeightsError. @internal */
-export async function fetchBytes(url: string): Promise<ArrayBuffer> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new XceptionWeightsError(`cannot download ${url}: ${(error as Error).message}`);
-  }
-  if (!response.ok) {
-    throw new XceptionWeightsError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`.trim() + '.');
-  }
-  return response.arrayBuffer();
 }

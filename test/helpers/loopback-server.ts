@@ -13,6 +13,10 @@ export async function serveOnLoopback(handler: RequestListener): Promise<Loopbac
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // a test's hanging or trickling response must not keep the server open
+      }),
   };
 }
