@@ -9,6 +9,7 @@ import {
   maxPool,
   mean,
   mul,
+  pad,
   relu,
   reshape,
   rsqrt,
@@ -226,6 +227,10 @@ function simpleStep(layer: Layer, config: Config, className: string, hold: <T ex
       return ([x]) => max(x!, [1, 2]);
     case 'Dropout':
       return ([x]) => x!;
+    case 'ZeroPadding2D': {
+      const [rows, cols] = config['padding'] as [[number, number], [number, number]];
+      return ([x]) => pad(x!, [[0, 0], rows, cols, [0, 0]]);
+    }
     case 'Dense': {
       const [kernel, bias] = layer.getWeights().map((w) => hold(w)) as [Tensor2D, Tensor1D | undefined];
       const activation = config['activation'] as string;
