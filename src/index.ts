@@ -75,6 +75,11 @@ export {
   type LoadKerasWeightsResult,
 } from './weights/load-keras-weights.js';
 export type { WeightsSource } from './weights/weights-source.js';
+export {
+  loadTimmWeights,
+  type LoadTimmWeightsOptions,
+  type LoadTimmWeightsResult,
+} from './weights/load-timm-weights.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput } from './imagenet/preprocess-input.js';
