@@ -69,6 +69,7 @@ export {
 export { separableBlock, type SeparableBlockOptions } from './model/separable-block.js';
 export type { PretrainedXceptionOptions, XceptionOptions, XceptionPooling, XceptionWeights } from './model/xception-options.js';
 export type { ChecksummedWeights } from './weights/download-verified.js';
+export { PRETRAINED_CONFIGS, type PretrainedConfig } from './weights/pretrained-configs.js';
 export {
   loadKerasWeights,
   type LoadKerasWeightsOptions,

@@ -4,6 +4,9 @@ import { dense, dropout, globalPool } from './layers.js';
 import { downloadVerified, type ChecksummedWeights } from '../weights/download-verified.js';
 import { imagenetWeights } from '../weights/imagenet-weights.js';
 import { loadKerasWeights } from '../weights/load-keras-weights.js';
+import { downloadTimmCheckpoint } from '../weights/download-timm-checkpoint.js';
+import { loadTimmWeights } from '../weights/load-timm-weights.js';
+import { PRETRAINED_CONFIGS, timmCheckpointUrl } from '../weights/pretrained-configs.js';
 import type { WeightsSource } from '../weights/weights-source.js';
 import {
   resolveXceptionOptions,
@@ -27,9 +30,11 @@ import { buildTrunk } from './xception-trunk.js';
  * instead. Options are checked before anything is built:
  * bad options throw {@link XceptionConfigError} and allocate nothing.
  *
- * With `weights` it returns a Promise and loads them: `'imagenet'` (Keras'
- * official files, MD5-checked, cached in Node), a checksummed URL, or any
- * Keras HDF5 weight file (see {@link loadKerasWeights}).
+ * With `weights` it returns a Promise and loads them: `'imagenet'` (each
+ * preset's ImageNet weights, see {@link PRETRAINED_CONFIGS}: Keras' official
+ * files, MD5-checked, for `'keras'`; timm's Hugging Face checkpoints, checked
+ * by size and header, for the aligned presets; cached in Node), a checksummed
+ * URL, or any Keras HDF5 weight file (see {@link loadKerasWeights}).
  *
  * The library never picks a TensorFlow.js backend; set one first (see the README).
  *
@@ -48,6 +53,7 @@ import { buildTrunk } from './xception-trunk.js';
  * const course = createXception({ preset: 'postact', numClasses: 100 }); // 21066380 params
  * const backbone = createXception({ includeTop: false, pooling: 'avg', inputShape: [224, 224, 3] });
  * const pretrained = await createXception({ weights: 'imagenet' }); // Keras' ImageNet weights
+ * const best = await createXception({ preset: 'xception65', weights: 'imagenet' }); // timm's ra3_in1k, 83.2 % top-1
  * ```
  */
 export function createXception(options: PretrainedXceptionOptions): Promise<LayersModel>;
@@ -63,6 +69,21 @@ export function createXception(options?: XceptionOptions | PretrainedXceptionOpt
 async function createWithWeights(options: PretrainedXceptionOptions): Promise<LayersModel> {
   const resolved = resolveXceptionOptions(options);
   const weights = options.weights;
+  const config = PRETRAINED_CONFIGS[resolved.preset.name];
+  if (weights === 'imagenet' && config?.format === 'timm-safetensors') {
+    const model = build(resolved);
+    try {
+      const bytes = await downloadTimmCheckpoint(
+        { url: timmCheckpointUrl(config.tag, options.weightsBaseUrl), tag: config.tag, sha256: config.sha256, dataBytes: timmCheckpointBytes(model) },
+        options.weightsCacheDir,
+      );
+      await loadTimmWeights(model, bytes);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  }
   const source: WeightsSource =
     weights === 'imagenet'
       ? await downloadVerified(imagenetWeights(resolved.includeTop, options.weightsBaseUrl), options.weightsCacheDir)
@@ -77,6 +98,22 @@ async function createWithWeights(options: PretrainedXceptionOptions): Promise<La
     throw error;
   }
   return model;
+}
+
+/**
+ * Bytes of tensor data in timm's float32 state dict for this model's
+ * architecture: every weight (with timm's 1000-class head, whether or not the
+ * model has a top) as float32, plus an int64 `num_batches_tracked` per BN.
+ */
+function timmCheckpointBytes(model: LayersModel): number {
+  let floats = 2048 * 1000 + 1000;
+  let batchNorms = 0;
+  for (const layer of model.layers) {
+    if (layer.name === 'predictions') continue;
+    if (layer.getClassName() === 'BatchNormalization') batchNorms++;
+    for (const w of layer.weights) floats += w.shape.reduce<number>((n, d) => n * (d ?? 1), 1);
+  }
+  return 4 * floats + 8 * batchNorms;
 }
 
 function isChecksummed(weights: XceptionWeights): weights is ChecksummedWeights {

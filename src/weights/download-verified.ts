@@ -59,8 +59,8 @@ export async function downloadVerified(weights: ChecksummedWeights, cacheDir: st
   return bytes;
 }
 
-/** Node only: the cache folder, from the option, XCEPTION_TS_CACHE_DIR, or ~/.cache/xception-ts. */
-async function resolveCacheDir(option: string | false | undefined): Promise<{ dir: string; join(file: string): string } | null> {
+/** Node only: the cache folder, from the option, XCEPTION_TS_CACHE_DIR, or ~/.cache/xception-ts. @internal */
+export async function resolveCacheDir(option: string | false | undefined): Promise<{ dir: string; join(file: string): string } | null> {
   if (option === false || !isNode()) return null;
   const path = await importNode<typeof import('node:path')>('node:path');
   const os = await importNode<typeof import('node:os')>('node:os');

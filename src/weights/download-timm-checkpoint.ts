@@ -1,0 +1,78 @@
+import { XceptionWeightsError } from '../errors.js';
+import { importNode } from '../platform/node-import.js';
+import { resolveCacheDir } from './download-verified.js';
+import { readSafetensors } from './safetensors.js';
+import { fetchBytes } from './weights-source.js';
+
+/** What a downloaded checkpoint must be. @internal */
+export interface CheckpointExpectation {
+  url: string;
+  /** timm's tag, which names the cached file. */
+  tag: string;
+  /** Published SHA-256 (64 hex digits), or null when none is known: then size and header only. */
+  sha256: string | null;
+  /** Bytes of tensor data a float32 checkpoint of this architecture has (after the header). */
+  dataBytes: number;
+}
+
+/**
+ * Downloads a timm checkpoint and refuses it unless it checks out: its
+ * SHA-256 where one is published, else a valid safetensors header whose
+ * tensors tile exactly `dataBytes` of data (the size of the architecture's
+ * float32 state dict). In Node a checked file is kept in the cache folder
+ * (`timm-<tag>-model.safetensors`), and a cached file is checked again before
+ * it is used. @internal
+ */
+export async function downloadTimmCheckpoint(expected: CheckpointExpectation, cacheDir: string | false | undefined): Promise<ArrayBuffer> {
+  if (expected.sha256 !== null && !/^[0-9a-f]{64}$/i.test(expected.sha256)) {
+    throw new XceptionWeightsError(`sha256 must be 64 hex digits; got ${JSON.stringify(expected.sha256)}.`);
+  }
+  const name = `timm-${expected.tag.replace(/[^A-Za-z0-9._-]/g, '_')}-model.safetensors`;
+  const cache = await resolveCacheDir(cacheDir);
+  if (cache) {
+    const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
+    const cached = await readFile(cache.join(name)).catch(() => null);
+    if (cached) {
+      const bytes = cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength) as ArrayBuffer;
+      if ((await problemWith(bytes, expected)) === null) return bytes;
+    }
+  }
+  const bytes = await fetchBytes(expected.url);
+  const problem = await problemWith(bytes, expected);
+  if (problem !== null) {
+    throw new XceptionWeightsError(`the download of ${expected.url} (${bytes.byteLength} bytes) ${problem}: refusing a corrupt or different file.`);
+  }
+  if (cache) {
+    const { mkdir, rename, writeFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
+    await mkdir(cache.dir, { recursive: true });
+    const partial = cache.join(`${name}.${process.pid}.partial`);
+    await writeFile(partial, new Uint8Array(bytes));
+    await rename(partial, cache.join(name)); // atomic: a reader never sees half a file
+  }
+  return bytes;
+}
+
+/** Why `bytes` is not the expected checkpoint, or null when it is. */
+async function problemWith(bytes: ArrayBuffer, expected: CheckpointExpectation): Promise<string | null> {
+  if (expected.sha256 !== null) {
+    const actual = await sha256Hex(bytes);
+    return actual === expected.sha256.toLowerCase() ? null : `has SHA-256 ${actual}, not the published ${expected.sha256.toLowerCase()}`;
+  }
+  let dataStart: number;
+  try {
+    const file = readSafetensors(bytes, expected.url);
+    dataStart = Math.min(bytes.byteLength, ...[...file.entries.values()].map((e) => e.begin));
+  } catch (error) {
+    return `is not a valid safetensors file (${(error as Error).message})`;
+  }
+  const dataBytes = bytes.byteLength - dataStart;
+  return dataBytes === expected.dataBytes ? null : `holds ${dataBytes} bytes of tensors, not the ${expected.dataBytes} of this architecture's float32 checkpoint`;
+}
+
+/** SHA-256 of the bytes, lowercase hex (Web Crypto: browsers and Node ≥ 18). @internal */
+export async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new XceptionWeightsError('SHA-256 checks need Web Crypto (crypto.subtle), which this runtime lacks.');
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
