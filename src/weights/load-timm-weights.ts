@@ -1,4 +1,4 @@
-import { tensor, tidy, transpose } from '@tensorflow/tfjs-core';
+import { tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { XceptionWeightsError } from '../errors.js';
 import { readSafetensors, type SafetensorsEntry, type SafetensorsFile } from './safetensors.js';
@@ -125,8 +125,8 @@ export function loadTimmWeightsFromBuffer(
     tidy(() => {
       const weights = layer.getWeights();
       for (const { a, data } of items) {
-        const t = tensor(data, a.timmShape, 'float32');
-        weights[a.index] = a.perm ? transpose(t, a.perm) : t;
+        const shape = a.layer.weights[a.index]!.shape as number[];
+        weights[a.index] = tensor(a.perm ? permute(data, a.timmShape, a.perm) : data, shape, 'float32');
         valuesLoaded += data.length;
       }
       layer.setWeights(weights);
@@ -248,6 +248,38 @@ function timmWeight(role: string, rank: number): { suffix: string; perm: number[
     default:
       throw new XceptionWeightsError(`loadTimmWeights does not know the weight '${role}'.`);
   }
+}
+
+/**
+ * `transpose(data, perm)` on a row-major array of `shape`, in plain JS (fast
+ * on every backend, no tensor created): output axis i is input axis perm[i].
+ */
+function permute(data: Float32Array, shape: number[], perm: number[]): Float32Array {
+  const rank = shape.length;
+  const inStrides = new Array<number>(rank);
+  for (let i = rank - 1, s = 1; i >= 0; i--) (inStrides[i] = s), (s *= shape[i]!);
+  const outShape = perm.map((axis) => shape[axis]!);
+  const strides = perm.map((axis) => inStrides[axis]!); // input stride of each output axis
+  const out = new Float32Array(data.length);
+  if (rank === 2) {
+    const [n0, n1] = outShape as [number, number];
+    const [s0, s1] = strides as [number, number];
+    let o = 0;
+    for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) out[o++] = data[i * s0 + j * s1]!;
+    return out;
+  }
+  const [n0, n1, n2, n3] = outShape as [number, number, number, number];
+  const [s0, s1, s2, s3] = strides as [number, number, number, number];
+  let o = 0;
+  for (let i = 0; i < n0; i++) {
+    for (let j = 0; j < n1; j++) {
+      for (let k = 0; k < n2; k++) {
+        const base = i * s0 + j * s1 + k * s2;
+        for (let l = 0; l < n3; l++) out[o++] = data[base + l * s3]!;
+      }
+    }
+  }
+  return out;
 }
 
 /** The shape before `transpose(x, perm)` produced `shape`. */
