@@ -151,9 +151,11 @@ function readFloat32(bytes: ArrayBuffer, entry: SafetensorsEntry, fail: (what: s
     case 'F64':
       for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(8 * i, true);
       return out;
-    case 'F16':
-      for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+    case 'F16': {
+      const table = halfTable();
+      for (let i = 0; i < out.length; i++) out[i] = table[view.getUint16(2 * i, true)]!;
       return out;
+    }
     case 'BF16': {
       const word = new DataView(new ArrayBuffer(4));
       for (let i = 0; i < out.length; i++) {
@@ -168,6 +170,17 @@ function readFloat32(bytes: ArrayBuffer, entry: SafetensorsEntry, fail: (what: s
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+let HALF_TABLE: Float32Array | null = null;
+
+/** Every binary16 bit pattern's value (256 KB, built once): a lookup per element. */
+function halfTable(): Float32Array {
+  if (HALF_TABLE === null) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfToFloat(h);
+  }
+  return HALF_TABLE;
+}
 
 /** IEEE 754 binary16 → number (subnormals, infinities and NaN included). @internal */
 export function halfToFloat(h: number): number {

@@ -98,3 +98,33 @@ export function floatToHalf(value: number): number {
   if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
   return sign | half;
 }
+
+/** IEEE binary16 bits → number, written here independently of src/. */
+function halfBitsToNumber(h: number): number {
+  const sign = h >> 15 ? -1 : 1;
+  const e = (h >> 10) & 31;
+  const m = h & 1023;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 31) return m ? NaN : sign * Infinity;
+  return sign * (1024 + m) * 2 ** (e - 25);
+}
+
+/** A float16 safetensors file rewritten as float32 (as the hub stores timm checkpoints); other dtypes kept. */
+export function widenToFloat32(file: Uint8Array): Uint8Array {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const metadata = (header['__metadata__'] as unknown as Record<string, string>) ?? {};
+  delete header['__metadata__'];
+  const start = 8 + n;
+  const tensors = Object.entries(header)
+    .sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0])
+    .map(([name, e]): TensorToWrite => {
+      const [b, end] = e.data_offsets;
+      if (e.dtype !== 'F16') return { name, dtype: e.dtype as 'I64', shape: e.shape, data: [], raw: file.slice(start + b, start + end) };
+      const data = new Float32Array((end - b) / 2);
+      for (let i = 0; i < data.length; i++) data[i] = halfBitsToNumber(view.getUint16(start + b + 2 * i, true));
+      return { name, dtype: 'F32', shape: e.shape, data };
+    });
+  return writeSafetensors(tensors, metadata);
+}

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { createXception, PRETRAINED_CONFIGS, XceptionConfigError, XceptionWeightsError, type PretrainedXceptionOptions } from '../../src/index.js';
+import { downloadTimmCheckpoint } from '../../src/weights/download-timm-checkpoint.js';
+import { useBackend } from '../helpers/backend.js';
+import { serveOnLoopback, type LoopbackServer } from '../helpers/loopback-server.js';
+import { widenToFloat32 } from '../helpers/safetensors-writer.js';
+import { TIMM_REFERENCE_DIR, timmBytes, timmFloat32 } from '../helpers/timm-reference.js';
+
+// createXception({ preset, weights: 'imagenet' }) for a timm preset, against an
+// HTTP server on 127.0.0.1 that serves the shared (seeded) xception41
+// checkpoint widened to float32, as the hub stores it (108 MB), at
+// <base>/xception41.tf_in1k/resolve/main/model.safetensors.
+const PATH = '/xception41.tf_in1k/resolve/main/model.safetensors';
+let server: LoopbackServer;
+let served: Uint8Array;
+let float16: Uint8Array;
+let checkpoint: Uint8Array;
+let requests: string[] = [];
+let cacheDir: string;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  if (!TIMM_REFERENCE_DIR) return;
+  float16 = timmBytes('xception41.safetensors');
+  checkpoint = widenToFloat32(float16);
+  served = checkpoint;
+  server = await serveOnLoopback((request, response) => {
+    requests.push(request.url ?? '');
+    // connection: close — a kept-alive socket can be closed by the server while a model builds (a reset, not a 404).
+    if (request.url === PATH) response.writeHead(200, { 'content-type': 'application/octet-stream', connection: 'close' }).end(served);
+    else response.writeHead(404, { connection: 'close' }).end();
+  });
+  cacheDir = mkdtempSync(join(tmpdir(), 'xception-ts-timm-cache-'));
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!TIMM_REFERENCE_DIR)("createXception({ preset: 'xception41', weights: 'imagenet' })", () => {
+  it("downloads timm's checkpoint from the base URL, checks it, caches it, and gives timm's logits", async () => {
+    requests = [];
+    const options: PretrainedXceptionOptions = {
+      preset: 'xception41', weights: 'imagenet', weightsBaseUrl: `${server.base}/`, weightsCacheDir: cacheDir,
+      inputShape: [289, 289, 3], classifierActivation: 'linear',
+    };
+    const model = await createXception(options);
+    expect(checkpoint.byteLength).toBe(108_392_912); // the size of timm's float32 xception41 state dict with this header
+    expect(requests).toEqual([PATH]);
+    expect(readdirSync(cacheDir)).toEqual(['timm-xception41.tf_in1k-model.safetensors']);
+    const logits = tf.tidy(() => (model.predict(tf.tensor4d(timmFloat32('input_289_nhwc.f32'), [1, 289, 289, 3])) as tf.Tensor).dataSync());
+    const theirs = timmFloat32('xception41.os32.289.logits.f32');
+    const worst = Math.max(...Array.from(theirs, (v, i) => Math.abs(v - logits[i]!)));
+    expect(worst).toBeLessThanOrEqual(1e-4 * 34.70417785644531);
+    model.dispose();
+
+    const again = await createXception({ preset: 'xception41', weights: 'imagenet', weightsBaseUrl: server.base, weightsCacheDir: cacheDir, includeTop: false, inputShape: [64, 64, 3] });
+    expect(requests).toEqual([PATH]); // from the cache
+    again.dispose();
+  }, 90_000);
+
+  it('refuses a file of another size (the float16 one) and a truncated one, caching neither, leaking nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xception-ts-timm-bad-'));
+    try {
+      for (const [bytes, message] of [
+        [float16, `holds ${float16.byteLength - 8 - Number(new DataView(float16.buffer).getBigUint64(0, true))} bytes of tensors, not the ${4 * 27_084_872 + 8 * 84} of this architecture's float32 checkpoint`], // 27,084,872 float32 + 84 int64 counters
+        [checkpoint.subarray(0, 1_000_000), 'is not a valid safetensors file'],
+      ] as const) {
+        served = bytes;
+        const before = tf.memory().numTensors;
+        const promise = createXception({ preset: 'xception41', weights: 'imagenet', weightsBaseUrl: server.base, weightsCacheDir: dir, includeTop: false, inputShape: [64, 64, 3] });
+        await expect(promise).rejects.toThrow(XceptionWeightsError);
+        await expect(promise).rejects.toThrow(message);
+        await expect(promise).rejects.toThrow('refusing a corrupt or different file.');
+        expect(tf.memory().numTensors).toBe(before);
+        expect(readdirSync(dir)).toEqual([]);
+      }
+    } finally {
+      served = checkpoint;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('replaces a corrupt cached file with a fresh download', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xception-ts-timm-stale-'));
+    try {
+      const cached = join(dir, 'timm-xception41.tf_in1k-model.safetensors');
+      writeFileSync(cached, checkpoint.subarray(0, 4096));
+      requests = [];
+      const model = await createXception({ preset: 'xception41', weights: 'imagenet', weightsBaseUrl: server.base, weightsCacheDir: dir, includeTop: false, inputShape: [64, 64, 3] });
+      expect(requests).toEqual([PATH]);
+      expect(readFileSync(cached).byteLength).toBe(checkpoint.byteLength);
+      model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('checks a SHA-256 where one is given: the right one passes, another is refused', async () => {
+    const sha256 = createHash('sha256').update(checkpoint).digest('hex');
+    const expected = { url: `${server.base}${PATH}`, tag: 'xception41.tf_in1k', sha256, dataBytes: -1 };
+    expect((await downloadTimmCheckpoint(expected, false)).byteLength).toBe(checkpoint.byteLength);
+    const wrong = sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    await expect(downloadTimmCheckpoint({ ...expected, sha256: wrong }, false)).rejects.toThrow(
+      `has SHA-256 ${sha256}, not the published ${wrong}: refusing a corrupt or different file.`,
+    );
+    await expect(downloadTimmCheckpoint({ ...expected, sha256: 'abc' }, false)).rejects.toThrow('sha256 must be 64 hex digits; got "abc".');
+  }, 60_000);
+
+  it('a missing file is an XceptionWeightsError naming the URL', async () => {
+    const promise = createXception({ preset: 'xception65', weights: 'imagenet', weightsBaseUrl: server.base, weightsCacheDir: false, includeTop: false, inputShape: [64, 64, 3] });
+    await expect(promise).rejects.toThrow(XceptionWeightsError);
+    await expect(promise).rejects.toThrow(`cannot download ${server.base}/xception65.ra3_in1k/resolve/main/model.safetensors: HTTP 404`);
+  }, 60_000);
+});
+
+describe("weights: 'imagenet' for the timm presets", () => {
+  it.each([
+    [{ preset: 'xception65', numClasses: 10 }, "weights: 'imagenet' (xception65.ra3_in1k) does not fit: with the top they need numClasses 1000, not 10"],
+    [{ preset: 'xception41p', inputShape: [299, 299, 1] }, "weights: 'imagenet' (xception41p.ra3_in1k) does not fit: they need 3 input channels, not 1."],
+  ])('refuses %j before downloading anything', async (options, message) => {
+    const promise = createXception({ ...(options as object), weights: 'imagenet', weightsBaseUrl: 'http://127.0.0.1:9/' });
+    await expect(promise).rejects.toThrow(XceptionConfigError);
+    await expect(promise).rejects.toThrow(message);
+  });
+
+  it('names a tag, an eval transform and a top-1 for every preset but postact', () => {
+    expect(Object.keys(PRETRAINED_CONFIGS)).toEqual(['keras', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p']);
+    expect(Object.fromEntries(Object.entries(PRETRAINED_CONFIGS).map(([p, c]) => [p, [c!.tag, c!.top1, c!.cropPct]]))).toEqual({
+      keras: ['legacy_xception.tf_in1k', 79.06, 0.8975],
+      xception41: ['xception41.tf_in1k', 78.55, 0.903],
+      xception65: ['xception65.ra3_in1k', 83.19, 0.94],
+      xception71: ['xception71.tf_in1k', 79.92, 0.903],
+      xception41p: ['xception41p.ra3_in1k', 81.98, 0.94],
+      xception65p: ['xception65p.ra3_in1k', 83.16, 0.94],
+    });
+    for (const c of Object.values(PRETRAINED_CONFIGS)) expect(c).toMatchObject({ interpolation: 'bicubic', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sha256: null });
+  });
+});
