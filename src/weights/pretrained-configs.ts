@@ -26,8 +26,9 @@ export interface PretrainedConfig {
   readonly cropPct: number;
   /** Resampling of that resize. */
   readonly interpolation: 'bicubic' | 'bilinear';
-  /** Per-channel mean and standard deviation of pixels in [0, 1]: `(x / 255 - mean) / std`. */
+  /** Per-channel mean of pixels in [0, 1]: the input is `(x / 255 - mean) / std`. */
   readonly mean: readonly [number, number, number];
+  /** Per-channel standard deviation, as `mean`. */
   readonly std: readonly [number, number, number];
   /** ImageNet-1k top-1 accuracy (%) at `inputSize`, as published (timm's results-imagenet.csv, Keras' docs). */
   readonly top1: number;
