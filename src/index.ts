@@ -83,4 +83,4 @@ export {
 } from './weights/load-timm-weights.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
-export { preprocessInput } from './imagenet/preprocess-input.js';
+export { preprocessInput, type PreprocessInputOptions } from './imagenet/preprocess-input.js';

@@ -45,7 +45,7 @@ describe('API surface', () => {
       'XceptionConfigError', 'XceptionError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
-      'loadTimmWeights', 'LoadTimmWeightsOptions', 'LoadTimmWeightsResult', 'PRETRAINED_CONFIGS', 'PretrainedConfig',
+      'loadTimmWeights', 'LoadTimmWeightsOptions', 'LoadTimmWeightsResult', 'PRETRAINED_CONFIGS', 'PretrainedConfig', 'PreprocessInputOptions',
     ].sort());
   });
 });

@@ -37,3 +37,33 @@ describe("timm's eval transform (resize the shorter side to size / cropPct, bicu
     for (const v of out) expect(v).toBeCloseTo(1, 6);
   });
 });
+
+describe("preprocessInput(images, { preset }): the preset's eval transform, then x / 127.5 - 1", () => {
+  it('resizes and crops any image to 299×299 as timm evaluates xception65 (318, crop 0.94), without leaks', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { preprocessInput } = await import('../../src/index.js');
+    await tf.setBackend('cpu');
+    const w = 400;
+    const h = 330;
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < 3; k++) data[(y * w + x) * 3 + k] = pixel(x, y, k);
+    const images = tf.tensor4d(data, [1, h, w, 3], 'int32');
+    const before = tf.memory().numTensors;
+    const input = preprocessInput(images, { preset: 'xception65' });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(input.shape).toEqual([1, 299, 299, 3]);
+    const expected = new Float32Array(299 * 299 * 3);
+    writeEvalTransformedRgb({ data, width: w, height: h }, { size: [299, 299], cropPct: 0.94 }, expected, 0, 1 / 127.5, -1);
+    expect(input.dataSync()).toEqual(expected);
+    expect(input.dataSync().every((v) => v >= -1 && v <= 1)).toBe(true);
+    // Without a preset: only the scaling, shape kept.
+    const scaled = preprocessInput(images);
+    expect(scaled.shape).toEqual([1, h, w, 3]);
+    expect(scaled.dataSync()[5]).toBeCloseTo(data[5]! / 127.5 - 1, 6);
+    expect(() => preprocessInput(images, { preset: 'postact' })).toThrow(
+      "preprocessInput: 'postact' has no ImageNet weights, so no eval transform; presets with one: 'keras', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'.",
+    );
+    expect(() => preprocessInput(images, { crop: 0.9 } as never)).toThrow("Unknown preprocessInput option 'crop'; valid options are 'preset'.");
+    tf.dispose([images, input, scaled]);
+  });
+});
