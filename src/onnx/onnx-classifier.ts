@@ -1,5 +1,8 @@
 import { XceptionConfigError } from '../errors.js';
+import { writeEvalTransformedRgb } from '../imagenet/eval-transform.js';
 import { IMAGENET_LABELS } from '../imagenet/imagenet-labels.js';
+import type { XceptionPresetName } from '../model/presets.js';
+import { PRETRAINED_CONFIGS } from '../weights/pretrained-configs.js';
 import { importNode, importOptional, isNode } from '../platform/node-import.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
@@ -85,6 +88,13 @@ export interface OnnxClassifierOptions {
    * what the ImageNet weights expect) or `'none'` (fed as they are). Default `'xception'`.
    */
   preprocess?: 'xception' | 'none';
+  /**
+   * Resize like this preset's ImageNet weights were evaluated
+   * (`PRETRAINED_CONFIGS[preset]`: timm's shorter side to input size / `cropPct`,
+   * Pillow's bicubic, then a center crop of the model's input size).
+   * Default: none, images are stretched bilinearly to the input size.
+   */
+  evalTransform?: XceptionPresetName;
 }
 
 /**
@@ -173,6 +183,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
   if (preprocess !== 'xception' && preprocess !== 'none') {
     throw new XceptionConfigError(`preprocess must be 'xception' or 'none'; got ${JSON.stringify(preprocess)}.`);
   }
+  const cropPct = options.evalTransform === undefined ? null : evalCropPct(options.evalTransform);
   const bytes = await modelBytes(options.model);
   const { inputSize, classes } = describeClassifier(bytes);
   const labels = options.labels ?? (classes === IMAGENET_LABELS.length ? IMAGENET_LABELS : Array.from({ length: classes }, (_, i) => `class ${i}`));
@@ -205,11 +216,23 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       }
       const pixels = 'shape' in image ? await pixelsOfTensor(image) : image;
       const input = new Float32Array(height * width * 3);
-      writeResizedRgb(pixels, height, width, input, 0, scale, shift);
+      if (cropPct === null) writeResizedRgb(pixels, height, width, input, 0, scale, shift);
+      else writeEvalTransformedRgb(pixels, { size: [height, width], cropPct }, input, 0, scale, shift);
       return topClasses(await run(input, 1), labels, topK);
     },
     dispose: () => session.release(),
   };
+}
+
+/** The crop fraction of a preset's ImageNet eval transform. */
+function evalCropPct(preset: XceptionPresetName): number {
+  const config = PRETRAINED_CONFIGS[preset];
+  if (!config) {
+    throw new XceptionConfigError(
+      `evalTransform must be a preset with ImageNet weights (${Object.keys(PRETRAINED_CONFIGS).map((n) => `'${n}'`).join(', ')}); got ${JSON.stringify(preset)}.`,
+    );
+  }
+  return config.cropPct;
 }
 
 /** The best `k` of `scores`, highest first (ties: lower index first). */
