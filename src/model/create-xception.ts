@@ -25,7 +25,8 @@ import { buildTrunk } from './xception-trunk.js';
  * weight shapes, 22,910,480 parameters with the 1000-class top (20,861,480
  * without). The `'postact'` preset builds the course material's
  * post-activation variant, `'xception41'`, `'xception65'` and `'xception71'`
- * DeepLab's aligned Xceptions (trainable parameters equal to timm's). With
+ * DeepLab's aligned Xceptions, `'xception41p'` and `'xception65p'` timm's
+ * pre-activation ones (trainable parameters equal to timm's). With
  * `outputStride` 16 or 8 the last units keep their resolution and dilate
  * instead. Options are checked before anything is built:
  * bad options throw {@link XceptionConfigError} and allocate nothing.
