@@ -14,27 +14,42 @@ beforeAll(() => useBackend('cpu'));
 const HALF = Array.from({ length: 2001 }, (_, k) => floatToHalf((k - 1000) / 1024));
 const valueAt = (tensor: number, i: number) => ((tensor * 7919 + i * 104_729) % 2001 + 2001) % 2001;
 
+/** The values written for tensor `j` of a spec (regenerated on demand rather than kept). */
+function valuesOf(spec: TimmTensorSpec[], name: string): Float32Array {
+  const j = spec.findIndex((s) => s.name === name);
+  const data = new Float32Array(spec[j]!.shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = (valueAt(j, i) - 1000) / 1024;
+  return data;
+}
+
 /** A timm-named float16 checkpoint with deterministic values; returns it and the sum of its float values. */
-function timmCheckpoint(spec: TimmTensorSpec[]): { bytes: Uint8Array; sum: number; values: Map<string, Float32Array> } {
+function timmCheckpoint(spec: TimmTensorSpec[]): { bytes: Uint8Array; sum: number } {
   let sum = 0;
-  const values = new Map<string, Float32Array>();
   const tensors: TensorToWrite[] = spec.map((s, j) => {
     if (s.counter) return { name: s.name, dtype: 'I64', shape: s.shape, data: [12345] };
     const n = s.shape.reduce((a, b) => a * b, 1);
     const raw = new Uint8Array(2 * n);
     const view = new DataView(raw.buffer);
-    const data = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const k = valueAt(j, i);
-      // Variances must be positive for a usable model; any value tests the mapping.
       view.setUint16(2 * i, HALF[k]!, true);
-      data[i] = (k - 1000) / 1024;
-      sum += data[i]!;
+      sum += k - 1000;
     }
-    values.set(s.name, data);
     return { name: s.name, dtype: 'F16', shape: s.shape, data: [], raw };
   });
-  return { bytes: writeSafetensors(tensors), sum, values };
+  return { bytes: writeSafetensors(tensors), sum: sum / 1024 };
+}
+
+/** A float32 file of the spec's names, zeros except where `special` says; counters int64. */
+function float32File(spec: TimmTensorSpec[], special: (name: string) => { dtype?: 'I64'; first?: number } = () => ({})): Uint8Array {
+  return writeSafetensors(spec.map((s) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const { dtype, first } = special(s.name);
+    if (s.counter || dtype === 'I64') return { name: s.name, dtype: 'I64', shape: s.shape, data: [], raw: new Uint8Array(8 * n) };
+    const raw = new Uint8Array(4 * n);
+    if (first !== undefined) new DataView(raw.buffer).setFloat32(0, first, true);
+    return { name: s.name, dtype: 'F32', shape: s.shape, data: [], raw };
+  }));
 }
 
 function weightSum(model: tf.LayersModel): number {
@@ -44,11 +59,11 @@ function weightSum(model: tf.LayersModel): number {
 }
 
 /** Our weight (tfjs layout) next to the timm tensor turned into that layout by the documented transposition. */
-function expectLanded(model: tf.LayersModel, values: Map<string, Float32Array>, spec: TimmTensorSpec[], timmName: string, layer: string, index: number): void {
+function expectLanded(model: tf.LayersModel, spec: TimmTensorSpec[], timmName: string, layer: string, index: number): void {
   const s = spec.find((x) => x.name === timmName)!;
   const perm = s.shape.length === 4 ? (s.shape[1] === 1 && layer.includes('depthwise') ? [2, 3, 0, 1] : [2, 3, 1, 0]) : s.shape.length === 2 ? [1, 0] : null;
   tf.tidy(() => {
-    const theirs = tf.tensor(values.get(timmName)!, s.shape);
+    const theirs = tf.tensor(valuesOf(spec, timmName), s.shape);
     const expected = perm ? tf.transpose(theirs, perm) : theirs;
     const ours = model.getLayer(layer).getWeights()[index]!;
     expect(ours.shape).toEqual(expected.shape);
@@ -96,7 +111,7 @@ describe('loadTimmWeights: the mapping for every aligned preset, from timm-named
     '%s: every tensor of a timm-named float16 file lands in its layer, transposed',
     async (preset, spots) => {
       const spec = timmStateDictSpec(preset);
-      const { bytes, sum, values } = timmCheckpoint(spec);
+      const { bytes, sum } = timmCheckpoint(spec);
       const model = createXception({ preset, inputShape: [32, 32, 3] });
       const result = await loadTimmWeights(model, bytes);
       const counters = spec.filter((s) => s.counter).length;
@@ -105,7 +120,7 @@ describe('loadTimmWeights: the mapping for every aligned preset, from timm-named
       expect(result.valuesLoaded).toBe(model.countParams());
       expect(weightSum(model)).toBeCloseTo(sum, 3); // every value landed somewhere
       for (const [timmName, layer, index] of [...spots, ['head.fc.weight', 'predictions', 0] as [string, string, number]]) {
-        expectLanded(model, values, spec, timmName, layer, index);
+        expectLanded(model, spec, timmName, layer, index);
       }
       model.dispose();
     },
@@ -143,7 +158,7 @@ describe('loadTimmWeights: a checkpoint that does not fit changes nothing', () =
     const result = await loadTimmWeights(model, file.bytes, { skipMismatch: true });
     expect(result.skipped).toEqual(expect.arrayContaining(['head.fc.weight', 'head.fc.bias']));
     expect(model.getLayer('predictions').getWeights()[0]!.dataSync()).toEqual(head);
-    expectLanded(model, file.values, spec, 'blocks.3.stack.conv2.conv_pw.weight', 'block5_sepconv2_pointwise', 0);
+    expectLanded(model, spec, 'blocks.3.stack.conv2.conv_pw.weight', 'block5_sepconv2_pointwise', 0);
   });
 
   it('includeTop: false ignores the head', async () => {
@@ -161,9 +176,9 @@ describe('loadTimmWeights: a checkpoint that does not fit changes nothing', () =
   });
 
   it('refuses a non-float weight, a NaN, and the classic Keras graph', async () => {
-    const ints = writeSafetensors(spec.map((s, j) => ({ name: s.name, dtype: s.counter || s.name === 'stem.0.bn.bias' ? 'I64' : 'F32', shape: s.shape, data: new Array(s.shape.reduce((a, b) => a * b, 1)).fill(j % 3) })));
+    const ints = float32File(spec, (name) => (name === 'stem.0.bn.bias' ? { dtype: 'I64' } : {}));
     await expectRefused(ints, "1 tensor is not floating-point ('stem.0.bn.bias' (I64))", { skipMismatch: true });
-    const nan = writeSafetensors(spec.map((s) => ({ name: s.name, dtype: s.counter ? 'I64' : 'F32', shape: s.shape, data: new Array(s.shape.reduce((a, b) => a * b, 1)).fill(s.counter ? 1 : s.name === 'blocks.7.stack.conv3.conv_pw.weight' ? NaN : 0.5) })));
+    const nan = float32File(spec, (name) => (name === 'blocks.7.stack.conv3.conv_pw.weight' ? { first: NaN } : {}));
     await expectRefused(nan, "tensor 'blocks.7.stack.conv3.conv_pw.weight' holds NaN at index 0; pass allowNonFinite: true", { skipMismatch: true });
     const keras = createXception({ inputShape: [71, 71, 3] });
     await expect(loadTimmWeights(keras, file.bytes)).rejects.toThrow("is not an aligned Xception (xception41, xception65, xception71, xception41p, xception65p)");
