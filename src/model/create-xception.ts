@@ -3,11 +3,11 @@ import { buildScope } from './build-scope.js';
 import { dense, dropout, globalPool } from './layers.js';
 import { downloadVerified, type ChecksummedWeights } from '../weights/download-verified.js';
 import { imagenetWeights } from '../weights/imagenet-weights.js';
-import { loadKerasWeights } from '../weights/load-keras-weights.js';
+import { loadKerasWeights, loadKerasWeightsFromBuffer } from '../weights/load-keras-weights.js';
 import { downloadTimmCheckpoint } from '../weights/download-timm-checkpoint.js';
-import { loadTimmWeights } from '../weights/load-timm-weights.js';
+import { loadTimmWeights, loadTimmWeightsFromBuffer } from '../weights/load-timm-weights.js';
 import { PRETRAINED_CONFIGS, timmCheckpointUrl } from '../weights/pretrained-configs.js';
-import type { WeightsSource } from '../weights/weights-source.js';
+import { readWeightsSource, type WeightsSource } from '../weights/weights-source.js';
 import {
   resolveXceptionOptions,
   type PretrainedXceptionOptions,
@@ -35,7 +35,8 @@ import { buildTrunk } from './xception-trunk.js';
  * preset's ImageNet weights, see {@link PRETRAINED_CONFIGS}: Keras' official
  * files, MD5-checked, for `'keras'`; timm's Hugging Face checkpoints, checked
  * by size and header, for the aligned presets; cached in Node), a checksummed
- * URL, or any Keras HDF5 weight file (see {@link loadKerasWeights}).
+ * URL, or any Keras HDF5 weight file (see {@link loadKerasWeights}); the
+ * aligned presets also take a timm safetensors checkpoint (see {@link loadTimmWeights}).
  *
  * The library never picks a TensorFlow.js backend; set one first (see the README).
  *
@@ -93,7 +94,14 @@ async function createWithWeights(options: PretrainedXceptionOptions): Promise<La
         : weights;
   const model = build(resolved);
   try {
-    await loadKerasWeights(model, source);
+    if (resolved.preset.family === 'aligned') {
+      // An aligned model takes a Keras HDF5 file (e.g. saved from one) or a timm safetensors checkpoint.
+      const { bytes, label } = await readWeightsSource(source);
+      if (isHdf5(bytes)) loadKerasWeightsFromBuffer(model, bytes, label);
+      else loadTimmWeightsFromBuffer(model, bytes, label);
+    } else {
+      await loadKerasWeights(model, source);
+    }
   } catch (error) {
     model.dispose();
     throw error;
@@ -115,6 +123,12 @@ function timmCheckpointBytes(model: LayersModel): number {
     for (const w of layer.weights) floats += w.shape.reduce<number>((n, d) => n * (d ?? 1), 1);
   }
   return 4 * floats + 8 * batchNorms;
+}
+
+/** HDF5's signature, at offset 0 (the only place Keras' files put the superblock). */
+function isHdf5(bytes: ArrayBuffer): boolean {
+  const head = new Uint8Array(bytes, 0, Math.min(8, bytes.byteLength));
+  return [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => head[i] === b);
 }
 
 function isChecksummed(weights: XceptionWeights): weights is ChecksummedWeights {

@@ -90,7 +90,7 @@ export interface PretrainedXceptionOptions extends XceptionOptions {
    * `'keras'`, timm's Hugging Face checkpoints (safetensors, see
    * {@link loadTimmWeights}) for the aligned presets; `'postact'` has none.
    * Or a {@link ChecksummedWeights} download, or any {@link WeightsSource} in a
-   * Keras HDF5 layout.
+   * Keras HDF5 layout or, for the aligned presets, a timm safetensors checkpoint.
    */
   weights: XceptionWeights;
   /**

@@ -120,6 +120,39 @@ describe.skipIf(!TIMM_REFERENCE_DIR)("createXception({ preset: 'xception41', wei
   }, 60_000);
 });
 
+describe.skipIf(!TIMM_REFERENCE_DIR)('createXception({ preset, weights: <a safetensors file> })', () => {
+  it('an aligned preset takes a timm checkpoint by path, as loadTimmWeights; a bad one disposes the model', async () => {
+    const path = join(TIMM_REFERENCE_DIR!, 'xception41p.safetensors');
+    const model = await createXception({ preset: 'xception41p', weights: path, includeTop: false, inputShape: [64, 64, 3] });
+    // stem.1.weight (OIHW) → block1_conv2 (HWIO): element [o=5, i=7, h=1, w=2] sits at [1, 2, 7, 5].
+    const bytes = float16ViewOf('xception41p.safetensors', 'stem.1.weight');
+    const theirs = bytes.get(5 * 32 * 9 + 7 * 9 + 1 * 3 + 2);
+    const ours = tf.tidy(() => model.getLayer('block1_conv2').getWeights()[0]!.slice([1, 2, 7, 5], [1, 1, 1, 1]).dataSync()[0]!);
+    expect(ours).toBeCloseTo(theirs, 6);
+    model.dispose();
+    const before = tf.memory().numTensors;
+    await expect(createXception({ preset: 'xception65', weights: path, includeTop: false, inputShape: [64, 64, 3] })).rejects.toThrow(XceptionWeightsError);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+});
+
+/** Reads one float16 tensor of a shared checkpoint by hand (header JSON + offsets), as numbers. */
+function float16ViewOf(file: string, name: string): { get(i: number): number } {
+  const b = timmBytes(file);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const entry = (JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as Record<string, { data_offsets: [number, number] }>)[name]!;
+  const start = 8 + n + entry.data_offsets[0];
+  return {
+    get(i: number) {
+      const h = view.getUint16(start + 2 * i, true);
+      const e = (h >> 10) & 31;
+      const m = h & 1023;
+      return (h >> 15 ? -1 : 1) * (e === 0 ? m * 2 ** -24 : (1024 + m) * 2 ** (e - 25));
+    },
+  };
+}
+
 describe("weights: 'imagenet' for the timm presets", () => {
   it.each([
     [{ preset: 'xception65', numClasses: 10 }, "weights: 'imagenet' (xception65.ra3_in1k) does not fit: with the top they need numClasses 1000, not 10"],
