@@ -42,7 +42,8 @@ describe("preprocessInput(images, { preset }): the preset's eval transform, then
   it('resizes and crops any image to 299×299 as timm evaluates xception65 (318, crop 0.94), without leaks', async () => {
     const tf = await import('@tensorflow/tfjs');
     const { preprocessInput } = await import('../../src/index.js');
-    await tf.setBackend('cpu');
+    const { useBackend } = await import('../helpers/backend.js');
+    await useBackend('cpu');
     const w = 400;
     const h = 330;
     const data = new Uint8Array(w * h * 3);
