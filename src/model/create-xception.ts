@@ -112,9 +112,10 @@ async function createWithWeights(options: PretrainedXceptionOptions): Promise<La
 /**
  * Bytes of tensor data in timm's float32 state dict for this model's
  * architecture: every weight (with timm's 1000-class head, whether or not the
- * model has a top) as float32, plus an int64 `num_batches_tracked` per BN.
+ * model has a top) as float32, plus an int64 `num_batches_tracked` per BN
+ * (or, in a state dict saved without them, not).
  */
-function timmCheckpointBytes(model: LayersModel): number {
+function timmCheckpointBytes(model: LayersModel): number[] {
   let floats = 2048 * 1000 + 1000;
   let batchNorms = 0;
   for (const layer of model.layers) {
@@ -122,7 +123,7 @@ function timmCheckpointBytes(model: LayersModel): number {
     if (layer.getClassName() === 'BatchNormalization') batchNorms++;
     for (const w of layer.weights) floats += w.shape.reduce<number>((n, d) => n * (d ?? 1), 1);
   }
-  return 4 * floats + 8 * batchNorms;
+  return [4 * floats + 8 * batchNorms, 4 * floats];
 }
 
 /** HDF5's signature, at offset 0 (the only place Keras' files put the superblock). */

@@ -11,8 +11,11 @@ export interface CheckpointExpectation {
   tag: string;
   /** Published SHA-256 (64 hex digits), or null when none is known: then size and header only. */
   sha256: string | null;
-  /** Bytes of tensor data a float32 checkpoint of this architecture has (after the header). */
-  dataBytes: number;
+  /**
+   * Bytes of tensor data a float32 checkpoint of this architecture may have
+   * (after the header): with and without the int64 `num_batches_tracked` counters.
+   */
+  dataBytes: readonly number[];
 }
 
 /**
@@ -66,7 +69,9 @@ async function problemWith(bytes: ArrayBuffer, expected: CheckpointExpectation):
     return `is not a valid safetensors file (${(error as Error).message})`;
   }
   const dataBytes = bytes.byteLength - dataStart;
-  return dataBytes === expected.dataBytes ? null : `holds ${dataBytes} bytes of tensors, not the ${expected.dataBytes} of this architecture's float32 checkpoint`;
+  return expected.dataBytes.includes(dataBytes)
+    ? null
+    : `holds ${dataBytes} bytes of tensors, not the ${expected.dataBytes.join(' or ')} of this architecture's float32 checkpoint`;
 }
 
 /** SHA-256 of the bytes, lowercase hex (Web Crypto: browsers and Node ≥ 18). @internal */
