@@ -41,5 +41,5 @@ describe.skipIf(!TIMM_REFERENCE_DIR)('loadTimmWeights against timm 0.9.16', () =
     console.log(`${c.preset} os${c.outputStride} ${size}: max |ours - timm| = ${worst.toExponential(3)} (${(worst / absmax).toExponential(3)} of max |logit| ${absmax.toFixed(3)})`);
     expect(worst).toBeLessThanOrEqual(1e-4 * absmax);
     model.dispose();
-  }, 60_000);
+  }, 120_000); // 10–20 s each measured; up to 48 s on a shared 2-core machine
 });
