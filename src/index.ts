@@ -70,6 +70,7 @@ export {
 export { separableBlock, type SeparableBlockOptions } from './model/separable-block.js';
 export type { PretrainedXceptionOptions, XceptionOptions, XceptionPooling, XceptionWeights } from './model/xception-options.js';
 export type { ChecksummedWeights } from './weights/download-verified.js';
+export { PRETRAINED_CONFIGS, type PretrainedConfig } from './weights/pretrained-configs.js';
 export {
   loadKerasWeights,
   type LoadKerasWeightsOptions,
@@ -77,6 +78,11 @@ export {
 } from './weights/load-keras-weights.js';
 export type { WeightsSource } from './weights/weights-source.js';
 export type { DownloadOptions } from './platform/fetch-bytes.js';
+export {
+  loadTimmWeights,
+  type LoadTimmWeightsOptions,
+  type LoadTimmWeightsResult,
+} from './weights/load-timm-weights.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
-export { preprocessInput } from './imagenet/preprocess-input.js';
+export { preprocessInput, type PreprocessInputOptions } from './imagenet/preprocess-input.js';

@@ -46,6 +46,7 @@ describe('API surface', () => {
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
       'XceptionDownloadError', 'DownloadOptions', 'XCEPTION_LIMITS',
+      'loadTimmWeights', 'LoadTimmWeightsOptions', 'LoadTimmWeightsResult', 'PRETRAINED_CONFIGS', 'PretrainedConfig', 'PreprocessInputOptions',
     ].sort());
   });
 });

@@ -10,6 +10,7 @@ import {
   maxPool,
   mean,
   mul,
+  pad,
   relu,
   reshape,
   rsqrt,
@@ -360,6 +361,10 @@ function simpleStep(layer: Layer, className: string, hold: Hold): (inputs: Tenso
       return ([x]) => max(x!, [1, 2]);
     case 'Dropout':
       return ([x]) => x!;
+    case 'ZeroPadding2D': {
+      const [rows, cols] = config['padding'] as [[number, number], [number, number]];
+      return ([x]) => pad(x!, [[0, 0], rows, cols, [0, 0]]);
+    }
     case 'Dense': {
       if (inputRank() !== 2) throw refuse(layer, `an input of rank ${inputRank()} (only [batch, features])`);
       const own = activationOf(layer);

@@ -82,7 +82,7 @@ const TAP_COUNT = 5;
  * | preset | channels at 2 / 4 / 8 / 16 / 32 |
  * | --- | --- |
  * | `keras`, `postact` | 64 / 128 / 256 / 728 / 2048 |
- * | `xception41`, `xception65`, `xception71` | 128 / 256 / 728 / 1024 / 2048 |
+ * | `xception41`, `xception65`, `xception71`, `xception41p`, `xception65p` | 128 / 256 / 728 / 1024 / 2048 |
  *
  * With `outputStride` 16 the last two outputs are both at reduction 16; with
  * 8 the last three are at 8.

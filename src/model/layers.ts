@@ -42,23 +42,35 @@ export function separableConv2d(
   return apply(track(layers.separableConv2d({ ...options, depthMultiplier: 1 })), x);
 }
 
-/** A 'same' depthwise convolution without bias; dilated ones use {@link AtrousDepthwiseConv2D}. */
+/**
+ * A depthwise convolution without bias, 'same' unless told otherwise; dilated
+ * ones use {@link AtrousDepthwiseConv2D} (always 'same').
+ */
 export function depthwiseConv2d(
   x: SymbolicTensor,
-  options: { kernelSize: number; strides: number; dilationRate: number; name: string },
+  options: { kernelSize: number; strides: number; dilationRate: number; name: string; padding?: Padding },
 ): SymbolicTensor {
-  const { kernelSize, strides, dilationRate, name } = options;
+  const { kernelSize, strides, dilationRate, name, padding = 'same' } = options;
   if (dilationRate > 1) {
     registerXceptionLayers();
     const layer = new AtrousDepthwiseConv2D({ kernelSize: [kernelSize, kernelSize], dilationRate: [dilationRate, dilationRate], useBias: false, name });
     return apply(track(layer), x);
   }
-  return apply(track(layers.depthwiseConv2d({ kernelSize, strides, padding: 'same', depthMultiplier: 1, useBias: false, name })), x);
+  return apply(track(layers.depthwiseConv2d({ kernelSize, strides, padding, depthMultiplier: 1, useBias: false, name })), x);
 }
 
-/** Batch normalization with Keras' defaults (epsilon 1e-3, momentum 0.99). */
-export function batchNorm(x: SymbolicTensor, name: string): SymbolicTensor {
-  return apply(track(layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.99, name })), x);
+/** Batch normalization with Keras' defaults (epsilon 1e-3 unless given, momentum 0.99). */
+export function batchNorm(x: SymbolicTensor, name: string, epsilon = 1e-3): SymbolicTensor {
+  return apply(track(layers.batchNormalization({ axis: -1, epsilon, momentum: 0.99, name })), x);
+}
+
+/**
+ * Zero padding of `amount` pixels on every side of height and width: with a
+ * 'valid' convolution after it, DeepLab's `fixed_padding` (and timm's
+ * symmetric padding), which TF 'same' is not for strided convolutions.
+ */
+export function zeroPad(x: SymbolicTensor, amount: number, name: string): SymbolicTensor {
+  return apply(track(layers.zeroPadding2d({ padding: [[amount, amount], [amount, amount]], name })), x);
 }
 
 /** A ReLU activation layer. */

@@ -102,8 +102,13 @@ export interface AlignedUnit {
 
 /**
  * A variant of the aligned Xception of DeepLab (Xception-41/65/71, as timm's
- * `xception_aligned.py` defines them): a 'same'-padded stem and a list of
- * units, every downsampling done by strided separable convolutions.
+ * `xception_aligned.py` defines them, and timm's pre-activation 41p/65p): a
+ * 3×3 stem and a list of units, every downsampling done by strided separable
+ * convolutions. Every stride-2 3×3 convolution is padded symmetrically by one
+ * pixel (a `ZeroPadding2D` named `<conv>_pad`, then 'valid'), as DeepLab's
+ * `fixed_padding` and timm do, so that their pretrained weights give their
+ * outputs at every input size; the other convolutions are 'same', which is
+ * already symmetric at stride 1 (also dilated).
  *
  * @example
  * ```ts
@@ -116,6 +121,16 @@ export interface AlignedXceptionPreset extends PresetCommon {
   readonly family: 'aligned';
   /** The units after the stem, in order; they are named block2, block3, …. */
   readonly units: readonly AlignedUnit[];
+  /**
+   * `false`: timm's `XceptionModule` (ReLU → dw → BN → pw → BN, BN shortcut).
+   * `true`: timm's `PreXceptionModule` (xception41p/65p): a BN + ReLU before
+   * each unit (`block{n}_preact_bn`) and before its 2nd and 3rd separable
+   * convolutions (`block{n}_sepconv{k}_bn`), no BN between depthwise and
+   * pointwise, a bare 1×1 shortcut, a bare stem conv 2 and a final ReLU (`final_act`).
+   */
+  readonly preactivation: boolean;
+  /** Epsilon of every BatchNormalization: timm's 1e-3, or PyTorch's default 1e-5 (xception41p). */
+  readonly batchNormEpsilon: number;
 }
 
 /**
@@ -140,7 +155,14 @@ export type XceptionPreset = ClassicXceptionPreset | AlignedXceptionPreset;
  * createXception({ preset: name, numClasses: 100 });
  * ```
  */
-export type XceptionPresetName = 'keras' | 'postact' | 'xception41' | 'xception65' | 'xception71';
+export type XceptionPresetName =
+  | 'keras'
+  | 'postact'
+  | 'xception41'
+  | 'xception65'
+  | 'xception71'
+  | 'xception41p'
+  | 'xception65p';
 
 /** Freezes a preset and its lists, so that the table cannot be changed by accident. */
 function definePreset<P extends XceptionPreset>(preset: P): P {
@@ -164,13 +186,26 @@ const ALIGNED_EXIT: AlignedUnit[] = [
   Object.freeze({ filters: Object.freeze([1536, 1536, 2048] as [number, number, number]), stride: 1, skip: false, startWithRelu: false }),
 ];
 
-function alignedPreset(name: XceptionPresetName, description: string, units: AlignedUnit[]): AlignedXceptionPreset {
+/** The last unit of a pre-activation variant: no shortcut (its `startWithRelu` is not used). */
+const PREACT_EXIT: AlignedUnit[] = [
+  ALIGNED_EXIT[0]!,
+  Object.freeze({ filters: Object.freeze([1536, 1536, 2048] as [number, number, number]), stride: 1, skip: false, startWithRelu: true }),
+];
+
+function alignedPreset(
+  name: XceptionPresetName,
+  description: string,
+  units: AlignedUnit[],
+  { preactivation = false, batchNormEpsilon = 1e-3 } = {},
+): AlignedXceptionPreset {
   return definePreset({
     name,
     family: 'aligned',
     description,
     stemFilters: [32, 64],
     units,
+    preactivation,
+    batchNormEpsilon,
     defaultInputShape: [299, 299, 3],
     minInputSize: 32,
     recommendedMinInputSize: 32,
@@ -187,6 +222,8 @@ function alignedPreset(name: XceptionPresetName, description: string, units: Ali
  * | `xception41` | aligned | same | ReLU → (dw → BN → pw → BN) | 27,084,872 | 26,969,560 |
  * | `xception65` | aligned | same | ReLU → (dw → BN → pw → BN) | 40,101,512 | 39,916,312 |
  * | `xception71` | aligned | same | ReLU → (dw → BN → pw → BN) | 42,537,712 | 42,338,736 |
+ * | `xception41p` | aligned | same | (BN → ReLU →) dw → pw | 26,961,256 | 26,907,752 |
+ * | `xception65p` | aligned | same | (BN → ReLU →) dw → pw | 39,908,008 | 39,819,560 |
  *
  * @example
  * ```ts
@@ -206,6 +243,10 @@ export const XCEPTION_PRESETS: Readonly<{
   xception65: AlignedXceptionPreset;
   /** DeepLab's aligned Xception-71. */
   xception71: AlignedXceptionPreset;
+  /** timm's pre-activation aligned Xception-41. */
+  xception41p: AlignedXceptionPreset;
+  /** timm's pre-activation aligned Xception-65. */
+  xception65p: AlignedXceptionPreset;
 }> = Object.freeze({
   keras: definePreset({
     name: 'keras',
@@ -255,6 +296,18 @@ export const XCEPTION_PRESETS: Readonly<{
     'xception71',
     'Aligned Xception-71 (DeepLab; timm xception71): five entry units, 16 middle units.',
     [unit([128, 128, 128], 2), unit([256, 256, 256], 1), unit([256, 256, 256], 2), unit([728, 728, 728], 1), unit([728, 728, 728], 2), ...repeat(MIDDLE_UNIT, 16), ...ALIGNED_EXIT],
+  ),
+  xception41p: alignedPreset(
+    'xception41p',
+    'Pre-activation aligned Xception-41 (timm xception41p): 8 middle units, BN epsilon 1e-5.',
+    [...ALIGNED_ENTRY, ...repeat(MIDDLE_UNIT, 8), ...PREACT_EXIT],
+    { preactivation: true, batchNormEpsilon: 1e-5 },
+  ),
+  xception65p: alignedPreset(
+    'xception65p',
+    'Pre-activation aligned Xception-65 (timm xception65p): 16 middle units, BN epsilon 1e-3.',
+    [...ALIGNED_ENTRY, ...repeat(MIDDLE_UNIT, 16), ...PREACT_EXIT],
+    { preactivation: true },
   ),
 });
 

@@ -5,6 +5,7 @@ import type { DownloadOptions } from '../platform/fetch-bytes.js';
 import type { WeightsSource } from '../weights/weights-source.js';
 import { OUTPUT_STRIDES } from './flow-options.js';
 import { requireWithinLimit } from './limits.js';
+import { PRETRAINED_CONFIGS } from '../weights/pretrained-configs.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireInteger, requireName, requireOneOf, show } from './validation.js';
 
@@ -36,8 +37,9 @@ export type XceptionPooling = 'avg' | 'max';
 export interface XceptionOptions {
   /**
    * The variant to build: `'keras'` (Keras Applications exactly), `'postact'`
-   * (the course material's post-activation variant), or the aligned
-   * `'xception41'`, `'xception65'`, `'xception71'` (DeepLab, timm). See
+   * (the course material's post-activation variant), the aligned
+   * `'xception41'`, `'xception65'`, `'xception71'` (DeepLab, timm) or timm's
+   * pre-activation `'xception41p'`, `'xception65p'`. See
    * {@link XCEPTION_PRESETS}. @defaultValue `'keras'`
    */
   preset?: XceptionPresetName;
@@ -85,12 +87,20 @@ export interface XceptionOptions {
  */
 export interface PretrainedXceptionOptions extends XceptionOptions {
   /**
-   * `'imagenet'` (the official Keras files, downloaded, MD5-checked and, in
-   * Node, cached), a {@link ChecksummedWeights} download, or any
-   * {@link WeightsSource} in a Keras HDF5 layout.
+   * `'imagenet'`: the preset's ImageNet weights (see {@link PRETRAINED_CONFIGS}),
+   * downloaded, checked and, in Node, cached: Keras' official files (MD5) for
+   * `'keras'`, timm's Hugging Face checkpoints (safetensors, see
+   * {@link loadTimmWeights}) for the aligned presets; `'postact'` has none.
+   * Or a {@link ChecksummedWeights} download, or any {@link WeightsSource} in a
+   * Keras HDF5 layout or, for the aligned presets, a timm safetensors checkpoint.
    */
   weights: XceptionWeights;
-  /** Where `'imagenet'` files are downloaded from. @defaultValue Keras Applications' storage bucket */
+  /**
+   * Where `'imagenet'` files are downloaded from: for `'keras'` the folder of
+   * the `.h5` files, for the aligned presets the hub root
+   * (`<base><tag>/resolve/main/model.safetensors`).
+   * @defaultValue Keras Applications' storage bucket; `https://huggingface.co/timm/`
+   */
   weightsBaseUrl?: string;
   /**
    * Node: the folder that keeps verified downloads, or `false` for none. A
@@ -248,11 +258,26 @@ export function resolveXceptionOptions(options: XceptionOptions | PretrainedXcep
   };
 }
 
-/** Keras' rules for the official ImageNet weights, which fit only Keras' own architecture. */
+/**
+ * Whether the preset's ImageNet weights fit: Keras' rules for Keras' files
+ * (its own architecture at 299×299 with the top); timm's checkpoints need 3
+ * channels and, with the top, 1000 classes (any input size: the head pools).
+ */
 function checkImagenetFit(trunk: ResolvedTrunkOptions, includeTop: boolean, numClasses: number): void {
+  const config = PRETRAINED_CONFIGS[trunk.preset.name];
+  if (config?.format === 'timm-safetensors') {
+    const problem =
+      trunk.inputShape[2] !== 3
+        ? `they need 3 input channels, not ${trunk.inputShape[2]}`
+        : includeTop && numClasses !== 1000
+          ? `with the top they need numClasses 1000, not ${numClasses} (or set includeTop: false, or load them with loadTimmWeights(model, source, { skipMismatch: true }))`
+          : null;
+    if (problem !== null) throw new XceptionConfigError(`weights: 'imagenet' (${config.tag}) does not fit: ${problem}.`);
+    return;
+  }
   const problem =
-    trunk.preset.name !== 'keras'
-      ? `they exist for the 'keras' preset only, not '${trunk.preset.name}'`
+    config === undefined
+      ? `'${trunk.preset.name}' has no ImageNet weights; presets with weights: ${Object.keys(PRETRAINED_CONFIGS).map((n) => `'${n}'`).join(', ')}`
       : trunk.middleFlowRepeats !== 8
         ? `they need the 8 middle units of Keras' Xception, not ${trunk.middleFlowRepeats}`
         : trunk.inputShape[2] !== 3

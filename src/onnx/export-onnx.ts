@@ -296,6 +296,18 @@ function translate(graph: GraphWriter, layer: Layer, sources: Value[]): Value {
     }
     case 'Dropout':
       return x;
+    case 'ZeroPadding2D': {
+      // The aligned presets' symmetric padding before a 'valid' strided conv: ONNX Pad (NCHW pads as an int64 input).
+      if (x.rank !== 4) throw fail('its input is not an image');
+      const [[top, bottom], [left, right]] = config['padding'] as [[number, number], [number, number]];
+      const pads = [0, 0, top, left, 0, 0, bottom, right];
+      const raw = new Uint8Array(8 * pads.length);
+      pads.forEach((p, i) => new DataView(raw.buffer).setBigInt64(8 * i, BigInt(p), true));
+      graph.initializers.push({ name: `${name}/pads`, dims: [pads.length], data_type: 7 /* INT64 */, raw_data: raw });
+      graph.node('Pad', [x.name, `${name}/pads`], name, name);
+      const grow = (size: number | null, extra: number) => (size === null ? null : size + extra);
+      return { name, rank: 4, height: grow(x.height, top + bottom), width: grow(x.width, left + right) };
+    }
     default:
       throw fail('unknown layer class');
   }

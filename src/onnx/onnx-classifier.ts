@@ -4,6 +4,9 @@ import { IMAGENET_LABELS } from '../imagenet/imagenet-labels.js';
 import { requireWithinLimit } from '../model/limits.js';
 import { fetchBytes, resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
 import { describeFsError } from '../platform/fs-error.js';
+import { writeEvalTransformedRgb } from '../imagenet/eval-transform.js';
+import type { XceptionPresetName } from '../model/presets.js';
+import { PRETRAINED_CONFIGS } from '../weights/pretrained-configs.js';
 import { importNode, importOptional, isNode } from '../platform/node-import.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
@@ -98,6 +101,13 @@ export interface OnnxClassifierOptions {
    * (see {@link xception-ts!DownloadOptions}). Default: timeouts of 30 s, `maxBytes` 1 GiB.
    */
   download?: DownloadOptions;
+  /**
+   * Resize like this preset's ImageNet weights were evaluated
+   * (`PRETRAINED_CONFIGS[preset]`: timm's shorter side to input size / `cropPct`,
+   * Pillow's bicubic, then a center crop of the model's input size).
+   * Default: none, images are stretched bilinearly to the input size.
+   */
+  evalTransform?: XceptionPresetName;
 }
 
 /**
@@ -214,6 +224,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
         `InferenceSession.create and Tensor; got ${show(runtime)}.`,
     );
   }
+  const cropPct = options.evalTransform === undefined ? null : evalCropPct(options.evalTransform);
   const bytes = await modelBytes(options.model, options.download);
   const { inputSize, classes } = describeClassifier(bytes);
   const labels = options.labels ?? (classes === IMAGENET_LABELS.length ? IMAGENET_LABELS : Array.from({ length: classes }, (_, i) => `class ${i}`));
@@ -268,7 +279,8 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       }
       const pixels = await imagePixels(image);
       const input = new Float32Array(height * width * 3);
-      writeResizedRgb(pixels, height, width, input, 0, scale, shift);
+      if (cropPct === null) writeResizedRgb(pixels, height, width, input, 0, scale, shift);
+      else writeEvalTransformedRgb(pixels, { size: [height, width], cropPct }, input, 0, scale, shift);
       const scores = await run(input, 1);
       const nan = scores.findIndex((v) => Number.isNaN(v));
       if (nan >= 0) throw new XceptionConfigError(`the model produced NaN for class ${nan}; it gave no valid scores for this image.`);
@@ -305,6 +317,17 @@ async function imagePixels(image: Pixels | PixelTensor): Promise<Pixels> {
     }
   }
   return pixels;
+}
+
+/** The crop fraction of a preset's ImageNet eval transform. */
+function evalCropPct(preset: XceptionPresetName): number {
+  const config = PRETRAINED_CONFIGS[preset];
+  if (!config) {
+    throw new XceptionConfigError(
+      `evalTransform must be a preset with ImageNet weights (${Object.keys(PRETRAINED_CONFIGS).map((n) => `'${n}'`).join(', ')}); got ${JSON.stringify(preset)}.`,
+    );
+  }
+  return config.cropPct;
 }
 
 /** The best `k` of `scores`, highest first (ties: lower index first). */

@@ -35,7 +35,7 @@ describe('xception-ts summary', () => {
     const badPreset = await run('summary', '--preset', 'huge');
     expect(badPreset.code).toBe(1);
     expect(badPreset.err).toBe(
-      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'.`,
+      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'.`,
     );
     const badClasses = await run('summary', '--classes', 'ten');
     expect(badClasses.code).toBe(1);

@@ -47,6 +47,20 @@ describe('optimizeForInference', () => {
     model.dispose();
   });
 
+  it('xception41p (ZeroPadding2D, BNs after an Add stay BNs), 100×100: outputs match within 1e-4', () => {
+    const model = createXception({ preset: 'xception41p', includeTop: false, outputStride: 16, inputShape: [100, 100, 3] });
+    randomize(model);
+    const fast = optimizeForInference(model);
+    const x = tf.randomUniform([1, 100, 100, 3], -1, 1, 'float32', 7);
+    const expected = model.predict(x) as tf.Tensor;
+    const actual = fast.predict(x);
+    expect(actual.shape).toEqual(expected.shape);
+    expect(relativeDiff(actual, expected)).toBeLessThan(1e-4);
+    tf.dispose([x, expected, actual]);
+    fast.dispose();
+    model.dispose();
+  });
+
   it('refuses a layer it does not know', () => {
     const input = tf.input({ shape: [4] });
     const model = tf.model({ inputs: input, outputs: tf.layers.repeatVector({ n: 2, name: 'odd' }).apply(input) as tf.SymbolicTensor });

@@ -74,7 +74,7 @@ describe('aligned Xception presets', () => {
     const b = createXception({ preset: 'xception41', includeTop: false });
     const names = a.layers.map((l) => l.name);
     expect(b.layers.map((l) => l.name)).toEqual(names);
-    expect(names.slice(0, 7)).toEqual(['input', 'block1_conv1', 'block1_conv1_bn', 'block1_conv1_act', 'block1_conv2', 'block1_conv2_bn', 'block1_conv2_act']);
+    expect(names.slice(0, 8)).toEqual(['input', 'block1_conv1_pad', 'block1_conv1', 'block1_conv1_bn', 'block1_conv1_act', 'block1_conv2', 'block1_conv2_bn', 'block1_conv2_act']);
     expect(names).toEqual(expect.arrayContaining([
       'block2_residual_conv', 'block2_sepconv1_act', 'block2_sepconv1_depthwise', 'block2_sepconv1_depthwise_bn',
       'block2_sepconv1_pointwise', 'block2_sepconv1_pointwise_bn', 'block2_add',
@@ -82,7 +82,12 @@ describe('aligned Xception presets', () => {
     ]));
     expect(names).not.toContain('block5_residual_conv'); // middle units add their input unchanged
     expect(names).not.toContain('block14_add'); // the last unit has no shortcut
-    expect(a.getLayer('block4_sepconv3_depthwise').getConfig()).toMatchObject({ strides: [2, 2], padding: 'same' });
+    // Stride-2 3×3 convolutions: symmetric one-pixel padding, then 'valid' (DeepLab's fixed_padding, timm).
+    expect(a.getLayer('block4_sepconv3_depthwise').getConfig()).toMatchObject({ strides: [2, 2], padding: 'valid' });
+    expect(a.getLayer('block4_sepconv3_depthwise_pad').getConfig()).toMatchObject({ padding: [[1, 1], [1, 1]] });
+    expect(a.getLayer('block1_conv1').getConfig()).toMatchObject({ strides: [2, 2], padding: 'valid' });
+    expect(names[1]).toBe('block1_conv1_pad');
+    expect(a.getLayer('block4_sepconv2_depthwise').getConfig()).toMatchObject({ strides: [1, 1], padding: 'same' });
     a.dispose();
     b.dispose();
   });
@@ -91,5 +96,79 @@ describe('aligned Xception presets', () => {
     expect(() => createXception({ preset: 'xception65', middleFlowRepeats: 4 })).toThrow(
       "middleFlowRepeats applies to the classic presets ('keras', 'postact'); 'xception65' fixes its units (21 after the stem).",
     );
+  });
+});
+
+// timm's pre-activation variants (PreXceptionModule), from their block_cfg: the
+// same units as xception41 / xception65, the last one no_skip.
+const TIMM_PREACT: Record<'xception41p' | 'xception65p', Cfg[]> = {
+  xception41p: [[64, 128, 2], [128, 256, 2], [256, 728, 2], ...MIDDLE(8), ...EXIT],
+  xception65p: [[64, 128, 2], [128, 256, 2], [256, 728, 2], ...MIDDLE(16), ...EXIT],
+};
+
+/** PreXceptionModule: BN(in) + ReLU, conv1 dw+pw, BN+ReLU, conv2, BN+ReLU, conv3; a bare 1×1 shortcut; bare stem conv 2. */
+function timmPreactTrainable(cfg: Cfg[], classes: number): { trainable: number; bnChannels: number } {
+  let trainable = 3 * 3 * 3 * 32 + 2 * 32 + 3 * 3 * 32 * 64;
+  let bnChannels = 32;
+  for (const [cin, out, stride, noSkip] of cfg) {
+    const outs = typeof out === 'number' ? [out, out, out] : out;
+    trainable += 2 * cin; // the unit's norm
+    bnChannels += cin;
+    let c = cin;
+    outs.forEach((o, k) => {
+      if (k > 0) {
+        trainable += 2 * c; // conv{2,3}.norm
+        bnChannels += c;
+      }
+      trainable += 9 * c + c * o; // conv_dw + conv_pw, no bias
+      c = o;
+    });
+    if (!noSkip && (outs[2] !== cin || stride !== 1)) trainable += cin * outs[2]!;
+  }
+  return { trainable: trainable + 2048 * classes + classes, bnChannels };
+}
+
+describe('pre-activation aligned presets (timm xception41p, xception65p)', () => {
+  it.each([
+    ['xception41p', 26_907_752, 26.91],
+    ['xception65p', 39_819_560, 39.82],
+  ] as const)("%s: %i trainable parameters, timm's count from its block_cfg (%sM)", (preset, exact, millions) => {
+    const model = createXception({ preset });
+    const counts = countParameters(model);
+    const { trainable, bnChannels } = timmPreactTrainable(TIMM_PREACT[preset], 1000);
+    expect(counts.trainable).toBe(trainable);
+    expect(counts.trainable).toBe(exact);
+    expect(Math.round(counts.trainable / 1e4) / 100).toBe(millions);
+    expect(counts.nonTrainable).toBe(2 * bnChannels);
+    model.dispose();
+  });
+
+  it("builds timm's PreXceptionModule: norm before each unit and convs 2 and 3, bare shortcut, final ReLU", () => {
+    const model = createXception({ preset: 'xception41p', includeTop: false });
+    const names = model.layers.map((l) => l.name);
+    expect(names.slice(0, 6)).toEqual(['input', 'block1_conv1_pad', 'block1_conv1', 'block1_conv1_bn', 'block1_conv1_act', 'block1_conv2']);
+    expect(names).toEqual(expect.arrayContaining([
+      'block2_preact_bn', 'block2_preact_act', 'block2_residual_conv', 'block2_sepconv2_bn', 'block2_sepconv2_act',
+      'block2_sepconv3_bn', 'block2_sepconv3_depthwise_pad', 'block2_add', 'final_act',
+    ]));
+    for (const absent of ['block1_conv2_bn', 'block2_residual_bn', 'block2_sepconv1_bn', 'block2_sepconv1_depthwise_bn', 'block5_residual_conv', 'block14_add']) {
+      expect(names).not.toContain(absent);
+    }
+    expect(model.getLayer('block2_preact_bn').getConfig()).toMatchObject({ epsilon: 1e-5 });
+    expect(model.outputs[0]!.sourceLayer.name).toBe('final_act');
+    // The shortcut takes the normalized input, as PreXceptionModule's `skip = self.norm(x)`.
+    expect((model.getLayer('block2_residual_conv').input as { sourceLayer: { name: string } }).sourceLayer.name).toBe('block2_preact_act');
+    model.dispose();
+    const p65 = createXception({ preset: 'xception65p', includeTop: false });
+    expect(p65.getLayer('block2_preact_bn').getConfig()).toMatchObject({ epsilon: 1e-3 });
+    p65.dispose();
+  });
+
+  it.each([32, 16, 8] as const)('xception65p at output stride %i: 299 → ceil(150 / (os / 2)), same parameters', (outputStride) => {
+    const model = createXception({ preset: 'xception65p', includeTop: false, outputStride });
+    const s = Math.ceil(150 / (outputStride / 2));
+    expect(model.outputs[0]!.shape).toEqual([null, s, s, 2048]);
+    expect(model.countParams()).toBe(39_908_008 - 2048 * 1000 - 1000);
+    model.dispose();
   });
 });

@@ -91,7 +91,7 @@ describe('createXceptionBackbone', () => {
     classifier.dispose();
   });
 
-  it.each(['xception41', 'xception65', 'xception71'] as const)('%s: 128/256/728/1024/2048 channels, real shapes on wasm at 128×128', (preset) => {
+  it.each(['xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'] as const)('%s: 128/256/728/1024/2048 channels, real shapes on wasm at 128×128', (preset) => {
     const { model, featureInfo } = createXceptionBackbone({ preset, inputShape: [128, 128, 3] });
     expect(featureInfo.map((f) => [f.reduction, f.channels])).toEqual([[2, 128], [4, 256], [8, 728], [16, 1024], [32, 2048]]);
     const outputs = tf.tidy(() => model.predict(tf.zeros([1, 128, 128, 3])) as tf.Tensor[]);

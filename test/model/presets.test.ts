@@ -3,7 +3,7 @@ import { getPreset, listPresets, XCEPTION_PRESETS, XceptionConfigError } from '.
 
 describe('presets', () => {
   it('lists the built-in presets in table order', () => {
-    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71']);
+    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p']);
   });
 
   it('describes Keras Applications and the course variant as data', () => {
@@ -25,6 +25,18 @@ describe('presets', () => {
     }
   });
 
+  it("describes timm's pre-activation 41p/65p: 41's and 65's strides, no last shortcut, their BN epsilons", () => {
+    const strides = (name: 'xception41p' | 'xception65p') => XCEPTION_PRESETS[name].units.map((u) => u.stride).join('');
+    expect(strides('xception41p')).toBe('222' + '1'.repeat(8) + '21');
+    expect(strides('xception65p')).toBe('222' + '1'.repeat(16) + '21');
+    expect(XCEPTION_PRESETS.xception41p).toMatchObject({ family: 'aligned', preactivation: true, batchNormEpsilon: 1e-5 });
+    expect(XCEPTION_PRESETS.xception65p).toMatchObject({ family: 'aligned', preactivation: true, batchNormEpsilon: 1e-3 });
+    for (const name of ['xception41', 'xception65', 'xception71'] as const) {
+      expect(XCEPTION_PRESETS[name]).toMatchObject({ preactivation: false, batchNormEpsilon: 1e-3 });
+    }
+    expect(XCEPTION_PRESETS.xception65p.units.at(-1)).toMatchObject({ filters: [1536, 1536, 2048], stride: 1, skip: false });
+  });
+
   it('is frozen, lists included', () => {
     expect(Object.isFrozen(XCEPTION_PRESETS)).toBe(true);
     expect(Object.isFrozen(XCEPTION_PRESETS.keras)).toBe(true);
@@ -36,7 +48,7 @@ describe('presets', () => {
   it('refuses an unknown name and lists the valid ones', () => {
     expect(() => getPreset('xception42')).toThrow(XceptionConfigError);
     expect(() => getPreset('xception42')).toThrow(
-      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'.`,
+      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'.`,
     );
     expect(() => getPreset('toString')).toThrow(XceptionConfigError);
   });

@@ -9,6 +9,7 @@ import { PNG } from 'pngjs';
 import { createXception, decodePredictions, preprocessInput, XceptionConfigError } from '../../src/index.js';
 import { createOnnxClassifier, exportOnnx, type OnnxClassifier } from '../../src/onnx/index.js';
 import { writeResizedRgb } from '../../src/onnx/image-input.js';
+import { writeEvalTransformedRgb } from '../../src/imagenet/eval-transform.js';
 import { useBackend } from '../helpers/backend.js';
 import { serveOnLoopback } from '../helpers/loopback-server.js';
 import { randomize } from '../helpers/randomize.js';
@@ -70,6 +71,22 @@ describe('createOnnxClassifier', () => {
     expect(fromRgb.length).toBe(3);
     expect(fromTensor).toEqual(fromRgb);
     expect(fromRgb.map((p) => p.classIndex)).toEqual(tfjsTop5(chelsea, 4).slice(0, 3).map((p) => p.classIndex));
+  });
+
+  it("evalTransform: resizes like the preset's ImageNet eval (crop 0.8975 for 'keras', bicubic), as tfjs on the same input", async () => {
+    const timmStyle = await createOnnxClassifier({ model: bytes, evalTransform: 'keras' });
+    const top5 = await timmStyle.classify(chelsea);
+    const input = new Float32Array(150 * 150 * 3);
+    writeEvalTransformedRgb(chelsea, { size: [150, 150], cropPct: 0.8975 }, input, 0, 1 / 127.5, -1);
+    const probabilities = tf.tidy(() => model.predict(tf.tensor4d(input, [1, 150, 150, 3])) as tf.Tensor);
+    const [expected] = decodePredictions(probabilities, 5);
+    probabilities.dispose();
+    expect(top5.map((p) => p.classIndex)).toEqual(expected!.map((p) => p.classIndex));
+    top5.forEach((p, i) => expect(Math.abs(p.probability - expected![i]!.probability)).toBeLessThan(1e-4));
+    await timmStyle.dispose();
+    await expect(createOnnxClassifier({ model: bytes, evalTransform: 'postact' })).rejects.toThrow(
+      `evalTransform must be a preset with ImageNet weights ('keras', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'); got "postact".`,
+    );
   });
 
   it('run() returns the raw outputs of a preprocessed batch', async () => {

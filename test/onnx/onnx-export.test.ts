@@ -53,6 +53,7 @@ describe('exportOnnx: ONNX Runtime computes what tfjs computes', () => {
     ['postact, 100 classes, 150×150', { preset: 'postact', numClasses: 100, inputShape: [150, 150, 3] }],
     ['keras, no top, output stride 16 (dilated), 99×99', { includeTop: false, outputStride: 16, inputShape: [99, 99, 3] }],
     ['xception41, no top, output stride 8, 99×99 (strided separable convs)', { preset: 'xception41', includeTop: false, outputStride: 8, inputShape: [99, 99, 3] }],
+    ['xception41p, no top, output stride 16, 100×100 (ZeroPadding2D → Pad, pre-activation)', { preset: 'xception41p', includeTop: false, outputStride: 16, inputShape: [100, 100, 3] }],
     ['keras, max pooling, 4 channels, 80×112', { includeTop: false, pooling: 'max', inputShape: [80, 112, 4] }],
   ] as [string, XceptionOptions][])('%s: max |ONNX − tfjs| ≤ 1e-4 at batch 1 and 2', async (_label, options) => {
     const model = createXception(options);

@@ -90,7 +90,7 @@ describe('createXception({ weights })', () => {
   }, 120_000);
 
   it.each([
-    [{ preset: 'postact' }, "weights: 'imagenet' does not fit: they exist for the 'keras' preset only, not 'postact'."],
+    [{ preset: 'postact' }, "weights: 'imagenet' does not fit: 'postact' has no ImageNet weights; presets with weights: 'keras', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'."],
     [{ inputShape: [299, 299, 1] }, 'they need 3 input channels, not 1.'],
     [{ inputShape: [224, 224, 3] }, 'with the top they need inputShape [299, 299, 3], not [224, 224, 3] (or set includeTop: false).'],
     [{ numClasses: 10 }, 'with the top they need numClasses 1000, not 10'],
