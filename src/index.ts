@@ -62,6 +62,8 @@ export {
   type AlignedXceptionPreset,
   type BlockActivation,
   type ClassicXceptionPreset,
+  type MiniXceptionPreset,
+  type MiniXceptionPresetName,
   type Padding,
   type XceptionPreset,
   type XceptionPresetName,

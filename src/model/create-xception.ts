@@ -4,6 +4,7 @@ import { dense, dropout, globalPool } from './layers.js';
 import { downloadVerified, type ChecksummedWeights } from '../weights/download-verified.js';
 import { imagenetWeights } from '../weights/imagenet-weights.js';
 import { loadKerasWeights } from '../weights/load-keras-weights.js';
+import { miniXceptionTop } from './mini-xception.js';
 import type { WeightsSource } from '../weights/weights-source.js';
 import {
   resolveXceptionOptions,
@@ -88,7 +89,10 @@ function build(resolved: ResolvedXceptionOptions): LayersModel {
   return buildScope(() => {
     const image = input({ shape: resolved.inputShape, name: 'input' });
     let x: SymbolicTensor = buildTrunk(image, resolved).output;
-    if (resolved.includeTop) {
+    if (resolved.includeTop && resolved.preset.family === 'mini') {
+      if (resolved.dropout > 0) x = dropout(x, resolved.dropout, 'top_dropout');
+      x = miniXceptionTop(x, resolved.numClasses, resolved.classifierActivation);
+    } else if (resolved.includeTop) {
       x = globalPool(x, 'avg', 'avg_pool');
       if (resolved.dropout > 0) x = dropout(x, resolved.dropout, 'top_dropout');
       x = dense(x, { units: resolved.numClasses, activation: resolved.classifierActivation, name: 'predictions' });
