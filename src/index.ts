@@ -9,6 +9,8 @@
  * - {@link XCEPTION_PRESETS} lists the variants as data: Keras Applications'
  *   Xception, the course material's post-activation variant, and DeepLab's
  *   aligned Xception-41/65/71.
+ * - {@link loadKerasModel} loads any Keras model file (Keras 1 to 3, `.h5` or `.keras`);
+ *   {@link saveKerasWeights} and {@link saveKerasModel} write Keras files back.
  * - {@link loadKerasWeights} reads Keras HDF5 weights; {@link optimizeForInference}
  *   folds BatchNormalization for faster predictions; {@link enableWasmTraining}
  *   lets the wasm backend train.
@@ -41,7 +43,7 @@ export {
   type XceptionBackboneOptions,
 } from './model/create-xception-backbone.js';
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
-export { XceptionConfigError, XceptionError, XceptionWeightsError } from './errors.js';
+export { XceptionConfigError, XceptionError, XceptionModelFileError, XceptionWeightsError } from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './model/exit-flow.js';
 export type { FlowOptions } from './model/flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';
@@ -77,6 +79,10 @@ export {
   type LoadKerasWeightsResult,
 } from './weights/load-keras-weights.js';
 export type { WeightsSource } from './weights/weights-source.js';
+export { loadKerasModel, type LoadKerasModelOptions } from './keras/load-keras-model.js';
+export { saveKerasWeights, type SaveKerasWeightsOptions } from './keras/save-keras-weights.js';
+export { saveKerasModel } from './keras/save-keras-model.js';
+export { inspectKerasFile, type KerasFileLayer, type KerasFileSummary } from './keras/inspect-keras-file.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput } from './imagenet/preprocess-input.js';
