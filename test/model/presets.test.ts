@@ -3,7 +3,7 @@ import { getPreset, listPresets, XCEPTION_PRESETS, XceptionConfigError } from '.
 
 describe('presets', () => {
   it('lists the built-in presets in table order', () => {
-    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71']);
+    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71', 'mini', 'tiny', 'big']);
   });
 
   it('describes Keras Applications and the course variant as data', () => {
@@ -36,7 +36,7 @@ describe('presets', () => {
   it('refuses an unknown name and lists the valid ones', () => {
     expect(() => getPreset('xception42')).toThrow(XceptionConfigError);
     expect(() => getPreset('xception42')).toThrow(
-      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'.`,
+      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'mini', 'tiny', 'big'.`,
     );
     expect(() => getPreset('toString')).toThrow(XceptionConfigError);
   });
