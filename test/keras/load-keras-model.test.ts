@@ -11,6 +11,7 @@ import {
 import { useBackend } from '../helpers/backend.js';
 import { nestedXceptionModel, writeKeras3LegacyH5, writeKerasArchive } from '../helpers/keras3-fixtures.js';
 import { writeKerasWeights } from '../helpers/keras-fixtures.js';
+import { keras1Reference, KERAS1_CONFIG, writeKeras1ModelFile } from '../helpers/keras1-model-fixture.js';
 import { kerasFilePath, maxAbsDiff, MINI_XCEPTION_FILES, readF32 } from '../helpers/keras-reference-files.js';
 
 beforeAll(() => useBackend('cpu'));
@@ -46,6 +47,29 @@ describe('loadKerasModel: real Keras 2.0.5 files (full model, optimizer state)',
     expect(summary.layers).toHaveLength(46);
     expect(summary.layers[1]).toEqual({ name: 'conv2d_1', className: 'Conv2D', path: 'conv2d_1', parameters: 72 });
     expect(summary.layers.at(-1)).toEqual({ name: 'predictions', className: 'Activation', path: 'predictions', parameters: 0 });
+  });
+});
+
+describe('loadKerasModel: a Keras 1 full-model file (Keras 1 class and argument names)', () => {
+  it('translates Convolution2D, SeparableConvolution2D, Merge(sum), Dropout(p), Dense(output_dim) and loads the weights', async () => {
+    const reference = keras1Reference();
+    const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 9);
+    const model = await loadKerasModel(await writeKeras1ModelFile(reference));
+    expect(model.layers.map((l) => l.getClassName())).toEqual([
+      'InputLayer', 'Conv2D', 'BatchNormalization', 'Activation', 'MaxPooling2D', 'SeparableConv2D', 'Add', 'Flatten', 'Dropout', 'Dense',
+    ]);
+    expect((model.getLayer('dropout_1').getConfig() as { rate: number }).rate).toBe(0.5);
+    expect(maxAbsDiff(run(model, x), run(reference, x))).toBeLessThan(1e-6);
+    [model, reference, x].forEach((t) => t.dispose());
+  });
+
+  it("refuses channels-first ('th') Keras 1 models, naming the layer", async () => {
+    const config = JSON.parse(JSON.stringify(KERAS1_CONFIG));
+    config.config.layers[1].config.dim_ordering = 'th';
+    const reference = keras1Reference();
+    const bytes = await writeKeras1ModelFile(reference, config);
+    await expectRefused(() => loadKerasModel(bytes), XceptionModelFileError, /layer 'convolution2d_1' \(Convolution2D\): dim_ordering 'th' \(channels first, Theano\) is not supported/);
+    reference.dispose();
   });
 });
 
