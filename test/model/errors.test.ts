@@ -27,7 +27,7 @@ const cases: [string, unknown, RegExp][] = [
   ['height 20 even with allowSmallInput', { inputShape: [20, 20, 3], allowSmallInput: true }, /height 20 is below 32/],
   ['height 64.5', { inputShape: [64.5, 299, 3] }, /height must be an integer or null; got 64\.5/],
   ['top with null height', { inputShape: [null, 299, 3] }, /height is undefined, but a model with includeTop: true needs a fixed input size/],
-  ['unknown preset', { preset: 'xception42' }, /Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71'\./],
+  ['unknown preset', { preset: 'xception42' }, /Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'mini', 'tiny', 'big'\./],
   ['pooling "sum"', { includeTop: false, pooling: 'sum' }, /pooling must be one of 'avg', 'max'; got "sum"/],
   ['pooling with the top', { pooling: 'avg' }, /pooling 'avg' applies only with includeTop: false/],
   ['classifierActivation', { classifierActivation: 'relu' }, /classifierActivation must be one of 'softmax', 'linear'; got "relu"/],
@@ -69,7 +69,8 @@ describe('the building blocks refuse bad input', () => {
     ['entry stemPadding', () => entryFlow(x, { stemPadding: 'full' as never }), /entryFlow: stemPadding must be one of 'valid', 'same'; got "full"/],
     ['entry filters', () => entryFlow(x, { filters: [] }), /entryFlow: filters must be a non-empty list of positive integers; got \[\]/],
     ['middle channel mismatch', () => middleFlow(x), /middleFlow: the input has 16 channels but filters is 728/],
-    ['middle preset', () => middleFlow(x, { preset: 'big' as never }), /Unknown preset "big"/],
+    ['middle preset', () => middleFlow(x, { preset: 'huge' as never }), /Unknown preset "huge"/],
+    ['middle mini preset', () => middleFlow(x, { preset: 'big' }), /middleFlow builds the classic Xception flows; preset 'big' is a mini-Xception/],
     ['exit convFilters', () => exitFlow(x, { convFilters: [1536] as never }), /exitFlow: convFilters must be a list of 2 positive integers; got \[1536\]/],
     ['namePrefix with space', () => exitFlow(x, { namePrefix: 'a b' }), /exitFlow: namePrefix must be a string without whitespace; got "a b"/],
   ])('%s', (_label, build, message) => {

@@ -25,6 +25,13 @@ describe('presets', () => {
     }
   });
 
+  it("describes oarriaga's mini-Xception family from cnn.py", () => {
+    expect(XCEPTION_PRESETS.mini).toMatchObject({ family: 'mini', stemFilters: [8, 8], stemStrides: [1, 1], moduleFilters: [16, 32, 64, 128], moduleLeadingRelu: false });
+    expect(XCEPTION_PRESETS.tiny).toMatchObject({ family: 'mini', stemFilters: [5, 5], stemStrides: [1, 1], moduleFilters: [8, 16, 32, 64], moduleLeadingRelu: false });
+    expect(XCEPTION_PRESETS.big).toMatchObject({ family: 'mini', stemFilters: [32, 64], stemStrides: [2, 1], moduleFilters: [128, 256], moduleLeadingRelu: true });
+    expect(Object.isFrozen(XCEPTION_PRESETS.mini.moduleFilters)).toBe(true);
+  });
+
   it('is frozen, lists included', () => {
     expect(Object.isFrozen(XCEPTION_PRESETS)).toBe(true);
     expect(Object.isFrozen(XCEPTION_PRESETS.keras)).toBe(true);
