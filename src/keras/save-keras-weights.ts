@@ -91,6 +91,14 @@ function writeKeras2(file: Hdf5WritableGroup, model: LayersModel, values: Map<La
       continue;
     }
     const names = layer.weights.map((weight) => `${keras2WeightName(layer, weight.originalName)}:0`);
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated !== undefined) {
+      // h5wasm would skip the second dataset without an error and leave the file incomplete.
+      throw new XceptionConfigError(
+        `saveKerasWeights: layer '${layer.name}' has two weights named '${repeated}'; the Keras 2 layout needs distinct names ` +
+          "(use format: 'keras3', which addresses weights by position).",
+      );
+    }
     group.create_attribute('weight_names', names);
     names.forEach((name, i) => {
       const parts = name.split('/');

@@ -2,8 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync, zipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import {
+  createXception,
   inspectKerasFile,
   loadKerasModel,
+  saveKerasModel,
   XceptionConfigError,
   XceptionModelFileError,
   XceptionWeightsError,
@@ -93,6 +95,21 @@ describe('loadKerasModel: Keras 3 files written from the documented format', () 
     model.dispose();
   });
 
+  it('.keras: a top-level Sequential model (InputLayer with batch_shape first)', async () => {
+    const sequential = tf.sequential({
+      name: 'mlp',
+      layers: [tf.layers.dense({ units: 6, activation: 'relu', inputShape: [4], name: 'hidden' }), tf.layers.dropout({ rate: 0.2, name: 'drop' }), tf.layers.dense({ units: 2, name: 'out' })],
+    });
+    const input = tf.randomNormal([3, 4], 0, 1, 'float32', 4);
+    const model = await loadKerasModel(await writeKerasArchive(sequential));
+    expect(model.getClassName()).toBe('Sequential');
+    expect(maxAbsDiff(run(model, input), run(sequential, input))).toBeLessThan(1e-6);
+    // And back: saveKerasModel opens a Sequential config with an explicit InputLayer, as Keras 3 does.
+    const again = await loadKerasModel(await saveKerasModel(model));
+    expect(maxAbsDiff(run(again, input), run(sequential, input))).toBeLessThan(1e-6);
+    [model, again, sequential, input].forEach((t) => t.dispose());
+  });
+
   it('Keras 3 legacy .h5 (model.save("x.h5"): Keras 3 config, weight names without :0)', async () => {
     const model = await loadKerasModel(await writeKeras3LegacyH5(reference));
     expect(maxAbsDiff(run(model, x), expected)).toBeLessThan(1e-6);
@@ -166,7 +183,9 @@ describe('loadKerasModel: hostile and wrong files', () => {
   it('a damaged zip, a weights-only .h5, bytes that are neither', async () => {
     const archive = await writeKerasArchive(reference);
     await expectRefused(() => loadKerasModel(archive.slice(0, 200)), XceptionModelFileError, /starts like a zip archive \(\.keras\) but cannot be unpacked/);
-    const weightsOnly = await writeKerasWeights(reference, 'keras2');
+    const plain = createXception({ preset: 'tiny', inputShape: [16, 16, 1], numClasses: 2 });
+    const weightsOnly = await writeKerasWeights(plain, 'keras2');
+    plain.dispose();
     await expectRefused(() => loadKerasModel(weightsOnly), XceptionModelFileError, /without a 'model_config' attribute: a weights-only file.*loadKerasWeights/);
     await expectRefused(() => loadKerasModel(new Uint8Array(100)), XceptionWeightsError, /is not an HDF5 file/);
   });
