@@ -27,16 +27,21 @@ export async function writeHdf5(what: string, fill: (file: Hdf5WritableGroup) =>
   const h5wasm = await loadH5wasm(what);
   const { FS } = await h5wasm.ready;
   const path = `/xception-ts-${Date.now()}-${counter++}.h5`;
-  const file = new h5wasm.File(path, 'w');
   try {
-    fill(file);
-  } finally {
-    file.close();
-  }
-  try {
+    const file = new h5wasm.File(path, 'w');
+    try {
+      fill(file);
+    } finally {
+      file.close();
+    }
     return FS.readFile(path).slice();
   } finally {
-    FS.unlink(path);
+    // Also after a failed fill: the in-memory file system must not keep half-written files.
+    try {
+      FS.unlink(path);
+    } catch {
+      // never created
+    }
   }
 }
 
