@@ -6,6 +6,7 @@ import {
   createXception,
   layerTable,
   listPresets,
+  loadKerasModel,
   loadKerasWeights,
   XceptionError,
   type XceptionOptions,
@@ -13,6 +14,9 @@ import {
 
 import { exportOnnx, ONNX_OPSET } from '../src/onnx/index.js';
 import { writeLayersModel } from './convert.js';
+import { exportKerasCommand } from './export-keras.js';
+import { inspectCommand } from './inspect.js';
+import { convertKerasModelFile, isKerasModelFile } from './keras-model-input.js';
 import type { Quantization } from './quantize.js';
 
 /** Where the CLI writes. */
@@ -22,17 +26,25 @@ export interface CliIo {
 }
 
 const USAGE = `Usage: xception-ts summary [--preset ${listPresets().join('|')}] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32]
-       xception-ts convert <weights.h5> <outDir> [--no-top] [--quantize float16|uint8] [--input H,W,C]
+       xception-ts convert <weights.h5|model.keras|model.h5> <outDir> [--no-top] [--quantize float16|uint8] [--input H,W,C]
        xception-ts export-onnx <weights.h5|random> <model.onnx> [--preset P] [--no-top] [--input H,W,C] [--batch N]
+       xception-ts inspect <file.keras|file.h5>
+       xception-ts export-keras <weights.h5|model.keras|model.h5|random> <out.keras|out.weights.h5|out.h5> [--preset P] [--classes N] [--input H,W,C]
 
 Commands:
   summary    Build the model and print its layer table and parameter counts.
   convert    Load Keras HDF5 weights (e.g. the official ImageNet files) into the matching model
              and write a TensorFlow.js layers model (model.json + shards) that tf.loadLayersModel
-             loads without xception-ts.
+             loads without xception-ts. A full Keras model file (.keras archive, or .h5 from
+             model.save, Keras 1 to 3) needs no preset: the model comes from the file.
   export-onnx
              Load Keras HDF5 weights (or 'random' for untrained weights) and write an ONNX model
              (opset 13, NHWC float32 input 'input', output 'output') for ONNX Runtime.
+  inspect    Print a Keras file's format, Keras version, layer table and parameter count.
+  export-keras
+             Write a model as a Keras file, chosen by the output name: .keras (Keras 3 archive),
+             .weights.h5 (Keras 3 weights) or .h5 (Keras 2 save_weights layout). The source is
+             Keras weights for the model the options describe, 'random', or a whole model file.
 
 Options:
   --preset   Variant to build (default: keras).
@@ -76,12 +88,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const command = positionals[0];
-  const arity = command === 'summary' ? 1 : command === 'convert' || command === 'export-onnx' ? 3 : -1;
+  const arity = command === 'summary' ? 1 : command === 'inspect' ? 2 : command === 'convert' || command === 'export-onnx' || command === 'export-keras' ? 3 : -1;
   if (positionals.length !== arity) {
     io.err(
       arity === -1
-        ? `xception-ts: expected the command 'summary', 'convert' or 'export-onnx'; got ${positionals.length ? positionals.join(' ') : 'none'}.\n\n${USAGE}`
-        : `xception-ts: ${command} takes ${arity - 1 === 0 ? 'no arguments' : command === 'convert' ? '<weights.h5> <outDir>' : '<weights.h5|random> <model.onnx>'}; got ${positionals.slice(1).join(' ') || 'none'}.\n\n${USAGE}`,
+        ? `xception-ts: expected the command 'summary', 'convert', 'export-onnx', 'inspect' or 'export-keras'; got ${positionals.length ? positionals.join(' ') : 'none'}.\n\n${USAGE}`
+        : `xception-ts: ${command} takes ${arity - 1 === 0 ? 'no arguments' : command === 'convert' ? '<weights.h5> <outDir>' : command === 'inspect' ? '<file>' : command === 'export-keras' ? '<source> <out.keras|out.weights.h5|out.h5>' : '<weights.h5|random> <model.onnx>'}; got ${positionals.slice(1).join(' ') || 'none'}.\n\n${USAGE}`,
     );
     return 2;
   }
@@ -109,10 +121,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   try {
     await useCpuBackend();
-    const model = createXception(options);
+    if (command === 'inspect') {
+      await inspectCommand(positionals[1]!, io);
+      return 0;
+    }
+    const source = positionals[1]!;
+    const fromModelFile = (command === 'convert' || command === 'export-keras') && source !== 'random' && (await isKerasModelFile(source));
+    if (fromModelFile && command === 'convert') {
+      await convertKerasModelFile(source, positionals[2]!, quantization, io);
+      return 0;
+    }
+    const model = fromModelFile ? await loadKerasModel(source) : createXception(options);
     try {
       if (command === 'summary') printSummary(model, io);
       else if (command === 'convert') await convert(model, positionals[1]!, positionals[2]!, quantization, io);
+      else if (command === 'export-keras') await exportKerasCommand(model, source, positionals[2]!, !fromModelFile && source !== 'random', io);
       else await writeOnnx(model, positionals[1]!, positionals[2]!, batch, io);
     } finally {
       model.dispose();

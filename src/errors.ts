@@ -100,3 +100,28 @@ export class XceptionDownloadError extends XceptionError {
     super(message, options);
   }
 }
+
+/**
+ * Thrown when a Keras model file (a full-model `.h5` or a `.keras` archive)
+ * cannot be turned into a model: a damaged or hostile archive (a member
+ * missing, larger than allowed, or not JSON), a config that is not Keras', or
+ * a layer that TensorFlow.js cannot build (the message names the layer and
+ * its class). A kind of {@link XceptionWeightsError}, so code that catches
+ * weight-file errors catches these too. Nothing was left allocated.
+ *
+ * @example
+ * ```ts
+ * import { loadKerasModel, XceptionModelFileError } from 'xception-ts';
+ *
+ * try {
+ *   await loadKerasModel('./model.keras');
+ * } catch (error) {
+ *   // e.g. "model.keras: layer 'random_flip' is a RandomFlip, which TensorFlow.js cannot build; ..."
+ *   if (error instanceof XceptionModelFileError) console.error(error.message);
+ * }
+ * ```
+ */
+export class XceptionModelFileError extends XceptionWeightsError {
+  /** Always `'XceptionModelFileError'`. */
+  override name = 'XceptionModelFileError';
+}

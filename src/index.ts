@@ -9,6 +9,8 @@
  * - {@link XCEPTION_PRESETS} lists the variants as data: Keras Applications'
  *   Xception, the course material's post-activation variant, and DeepLab's
  *   aligned Xception-41/65/71.
+ * - {@link loadKerasModel} loads any Keras model file (Keras 1 to 3, `.h5` or `.keras`);
+ *   {@link saveKerasWeights} and {@link saveKerasModel} write Keras files back.
  * - {@link loadKerasWeights} reads Keras HDF5 weights; {@link optimizeForInference}
  *   folds BatchNormalization for faster predictions; {@link enableWasmTraining}
  *   lets the wasm backend train.
@@ -41,7 +43,7 @@ export {
   type XceptionBackboneOptions,
 } from './model/create-xception-backbone.js';
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
-export { XceptionConfigError, XceptionDownloadError, XceptionError, XceptionWeightsError } from './errors.js';
+export { XceptionConfigError, XceptionDownloadError, XceptionError, XceptionModelFileError, XceptionWeightsError } from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './model/exit-flow.js';
 export type { FlowOptions } from './model/flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';
@@ -63,6 +65,8 @@ export {
   type AlignedXceptionPreset,
   type BlockActivation,
   type ClassicXceptionPreset,
+  type MiniXceptionPreset,
+  type MiniXceptionPresetName,
   type Padding,
   type XceptionPreset,
   type XceptionPresetName,
@@ -83,6 +87,10 @@ export {
   type LoadTimmWeightsOptions,
   type LoadTimmWeightsResult,
 } from './weights/load-timm-weights.js';
+export { loadKerasModel, type LoadKerasModelOptions } from './keras/load-keras-model.js';
+export { saveKerasWeights, type SaveKerasWeightsOptions } from './keras/save-keras-weights.js';
+export { saveKerasModel } from './keras/save-keras-model.js';
+export { inspectKerasFile, type KerasFileLayer, type KerasFileSummary } from './keras/inspect-keras-file.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput, type PreprocessInputOptions } from './imagenet/preprocess-input.js';

@@ -38,6 +38,8 @@ describe('API surface', () => {
       'XceptionWeights', 'ChecksummedWeights', 'PretrainedXceptionOptions',
       'optimizeForInference', 'InferenceModel', 'enableWasmTraining', 'assertWasmTrainingFits', 'estimateWasmTrainingMemory',
       'WASM_HEAP_LIMIT_BYTES', 'WasmTrainingMemory',
+      'loadKerasModel', 'LoadKerasModelOptions', 'saveKerasWeights', 'SaveKerasWeightsOptions', 'saveKerasModel',
+      'inspectKerasFile', 'KerasFileLayer', 'KerasFileSummary', 'XceptionModelFileError', 'MiniXceptionPreset', 'MiniXceptionPresetName',
       'AlignedUnit', 'AlignedXceptionPreset', 'ClassicXceptionPreset', 'FeatureInfo', 'OutputStride',
       'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',

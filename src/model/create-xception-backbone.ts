@@ -106,6 +106,12 @@ const TAP_COUNT = 5;
 export function createXceptionBackbone(options: XceptionBackboneOptions = {}): XceptionBackbone {
   requireKnownOptions('createXceptionBackbone', options, KNOWN_OPTIONS);
   const trunk = resolveTrunkOptions(options, { inputShape: [null, null, 3], fixedSize: false });
+  if (trunk.preset.family === 'mini') {
+    throw new XceptionConfigError(
+      `createXceptionBackbone: preset '${trunk.preset.name}' (mini-Xception) has no five-level feature pyramid; ` +
+        "use createXception({ preset: '" + trunk.preset.name + "', includeTop: false }) or a classic or aligned preset.",
+    );
+  }
   const outIndices = resolveOutIndices(options.outIndices);
   const name = requireName('name', options.name ?? 'xception_backbone', false);
 

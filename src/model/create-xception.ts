@@ -11,6 +11,7 @@ import { downloadTimmCheckpoint } from '../weights/download-timm-checkpoint.js';
 import { loadTimmWeights, loadTimmWeightsFromBuffer } from '../weights/load-timm-weights.js';
 import { PRETRAINED_CONFIGS, timmCheckpointUrl } from '../weights/pretrained-configs.js';
 import { readWeightsSource, type WeightsSource } from '../weights/weights-source.js';
+import { miniXceptionTop } from './mini-xception.js';
 import {
   resolveXceptionOptions,
   type PretrainedXceptionOptions,
@@ -170,7 +171,10 @@ function build(resolved: ResolvedXceptionOptions): LayersModel {
   return buildScope(() => {
     const image = input({ shape: resolved.inputShape, name: 'input' });
     let x: SymbolicTensor = buildTrunk(image, resolved).output;
-    if (resolved.includeTop) {
+    if (resolved.includeTop && resolved.preset.family === 'mini') {
+      if (resolved.dropout > 0) x = dropout(x, resolved.dropout, 'top_dropout');
+      x = miniXceptionTop(x, resolved.numClasses, resolved.classifierActivation);
+    } else if (resolved.includeTop) {
       x = globalPool(x, 'avg', 'avg_pool');
       if (resolved.dropout > 0) x = dropout(x, resolved.dropout, 'top_dropout');
       x = dense(x, { units: resolved.numClasses, activation: resolved.classifierActivation, name: 'predictions' });

@@ -63,7 +63,7 @@ export function resolveFlowBase(
   const preset = getPreset(options?.preset);
   if (preset.family !== 'classic') {
     throw new XceptionConfigError(
-      `${what} builds the classic Xception flows; preset '${preset.name}' is an aligned Xception, ` +
+      `${what} builds the classic Xception flows; preset '${preset.name}' is ${preset.family === 'mini' ? 'a mini-Xception' : 'an aligned Xception'}, ` +
         'built whole by createXception() or createXceptionBackbone().',
     );
   }

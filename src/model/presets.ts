@@ -144,7 +144,32 @@ export interface AlignedXceptionPreset extends PresetCommon {
  * if (preset.family === 'classic') console.log(preset.middleRepeats); // 8
  * ```
  */
-export type XceptionPreset = ClassicXceptionPreset | AlignedXceptionPreset;
+export type XceptionPreset = ClassicXceptionPreset | AlignedXceptionPreset | MiniXceptionPreset;
+
+/**
+ * A member of oarriaga's mini-Xception family (face_classification,
+ * `src/models/cnn.py`: `tiny_XCEPTION`, `mini_XCEPTION`, `big_XCEPTION`): a
+ * 'valid' 3×3 stem, then modules of [1×1/2 convolution + BN shortcut;
+ * SeparableConv → BN → ReLU → SeparableConv → BN → 3×3/2 max pooling; add],
+ * and a convolutional classifier (3×3 'same' Conv2D with bias → global
+ * average pooling → softmax).
+ *
+ * @example
+ * ```ts
+ * const preset = getPreset('mini') as MiniXceptionPreset;
+ * preset.moduleFilters; // [16, 32, 64, 128]
+ * ```
+ */
+export interface MiniXceptionPreset extends PresetCommon {
+  /** Tells the mini-Xception family from the other layouts. */
+  readonly family: 'mini';
+  /** Strides of the two 'valid' 3×3 stem convolutions: `[1, 1]` (tiny, mini) or `[2, 1]` (big). */
+  readonly stemStrides: readonly [number, number];
+  /** Output filters of the modules (blocks 2, 3, …), each halving the resolution. */
+  readonly moduleFilters: readonly number[];
+  /** Whether every module after the first starts with a ReLU on its main path (`big_XCEPTION`). */
+  readonly moduleLeadingRelu: boolean;
+}
 
 /**
  * Names of the built-in presets.
@@ -162,7 +187,19 @@ export type XceptionPresetName =
   | 'xception65'
   | 'xception71'
   | 'xception41p'
-  | 'xception65p';
+  | 'xception65p'
+  | MiniXceptionPresetName;
+
+/**
+ * Names of the mini-Xception presets (oarriaga's face_classification models).
+ *
+ * @example
+ * ```ts
+ * const name: MiniXceptionPresetName = 'mini';
+ * createXception({ preset: name, inputShape: [64, 64, 1], numClasses: 7 }); // 58,423 params
+ * ```
+ */
+export type MiniXceptionPresetName = 'mini' | 'tiny' | 'big';
 
 /** Freezes a preset and its lists, so that the table cannot be changed by accident. */
 function definePreset<P extends XceptionPreset>(preset: P): P {
@@ -173,6 +210,30 @@ function definePreset<P extends XceptionPreset>(preset: P): P {
 /** An aligned unit with a shortcut and a ReLU before each separable convolution. */
 function unit(filters: [number, number, number], stride: 1 | 2): AlignedUnit {
   return Object.freeze({ filters: Object.freeze(filters), stride, skip: true, startWithRelu: true });
+}
+
+function miniPreset(
+  name: MiniXceptionPresetName,
+  description: string,
+  stemFilters: [number, number],
+  stemStrides: [number, number],
+  moduleFilters: number[],
+  moduleLeadingRelu: boolean,
+): MiniXceptionPreset {
+  // Two 'valid' 3×3 convolutions must leave at least one pixel: s → floor((s - 3) / s0) + 1 → that - 2.
+  const minInputSize = 3 + 2 * stemStrides[0];
+  return definePreset({
+    name,
+    family: 'mini',
+    description,
+    stemFilters,
+    stemStrides,
+    moduleFilters,
+    moduleLeadingRelu,
+    defaultInputShape: [64, 64, 1],
+    minInputSize,
+    recommendedMinInputSize: minInputSize,
+  });
 }
 
 function repeat<T>(value: T, times: number): T[] {
@@ -225,6 +286,14 @@ function alignedPreset(
  * | `xception41p` | aligned | same | (BN → ReLU →) dw → pw | 26,961,256 | 26,907,752 |
  * | `xception65p` | aligned | same | (BN → ReLU →) dw → pw | 39,908,008 | 39,819,560 |
  *
+ * The mini-Xception family (oarriaga's face_classification), counted at 64×64×1 with 7 classes:
+ *
+ * | preset | stem | modules | params | trainable |
+ * | --- | --- | --- | ---: | ---: |
+ * | `tiny` | 5, 5 (stride 1) | 8 / 16 / 32 / 64 | 18,314 | 17,574 |
+ * | `mini` | 8, 8 (stride 1) | 16 / 32 / 64 / 128 | 58,423 | 56,951 |
+ * | `big` | 32 (stride 2), 64 | 128 / 256 | 208,871 | 206,375 |
+ *
  * @example
  * ```ts
  * import { XCEPTION_PRESETS } from 'xception-ts';
@@ -247,6 +316,12 @@ export const XCEPTION_PRESETS: Readonly<{
   xception41p: AlignedXceptionPreset;
   /** timm's pre-activation aligned Xception-65. */
   xception65p: AlignedXceptionPreset;
+  /** oarriaga's `mini_XCEPTION` (face emotion and gender models). */
+  mini: MiniXceptionPreset;
+  /** oarriaga's `tiny_XCEPTION`. */
+  tiny: MiniXceptionPreset;
+  /** oarriaga's `big_XCEPTION`. */
+  big: MiniXceptionPreset;
 }> = Object.freeze({
   keras: definePreset({
     name: 'keras',
@@ -309,6 +384,9 @@ export const XCEPTION_PRESETS: Readonly<{
     [...ALIGNED_ENTRY, ...repeat(MIDDLE_UNIT, 16), ...PREACT_EXIT],
     { preactivation: true },
   ),
+  mini: miniPreset('mini', "oarriaga's mini_XCEPTION (face_classification): 8-filter stride-1 stem, four modules.", [8, 8], [1, 1], [16, 32, 64, 128], false),
+  tiny: miniPreset('tiny', "oarriaga's tiny_XCEPTION (face_classification): 5-filter stride-1 stem, four modules.", [5, 5], [1, 1], [8, 16, 32, 64], false),
+  big: miniPreset('big', "oarriaga's big_XCEPTION (face_classification): Xception's stem, two modules.", [32, 64], [2, 1], [128, 256], true),
 });
 
 

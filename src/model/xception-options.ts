@@ -205,7 +205,13 @@ export function resolveTrunkOptions(
   } else if (options.middleFlowRepeats !== undefined) {
     throw new XceptionConfigError(
       `middleFlowRepeats applies to the classic presets ('keras', 'postact'); '${preset.name}' fixes its units ` +
-        `(${preset.units.length} after the stem).`,
+        `(${preset.family === 'aligned' ? preset.units.length : preset.moduleFilters.length} after the stem).`,
+    );
+  }
+  if (preset.family === 'mini' && options.outputStride !== undefined && options.outputStride !== 32) {
+    throw new XceptionConfigError(
+      `outputStride ${show(options.outputStride)}: the mini-Xception preset '${preset.name}' has no dilated variant; ` +
+        'leave outputStride out (or 32).',
     );
   }
   return {

@@ -3,6 +3,7 @@ import { alignedXception } from './aligned-xception.js';
 import { entryFlow } from './entry-flow.js';
 import { exitFlow } from './exit-flow.js';
 import { middleFlow } from './middle-flow.js';
+import { miniXception } from './mini-xception.js';
 import type { ClassicXceptionPreset } from './presets.js';
 import type { ResolvedTrunkOptions } from './xception-options.js';
 
@@ -22,6 +23,7 @@ export interface FeatureTap {
 export function buildTrunk(image: SymbolicTensor, options: ResolvedTrunkOptions): { output: SymbolicTensor; taps: FeatureTap[] } {
   const { preset, outputStride } = options;
   if (preset.family === 'aligned') return alignedXception(image, preset, outputStride);
+  if (preset.family === 'mini') return miniXception(image, preset);
 
   const repeats = options.middleFlowRepeats;
   const entryUnits = preset.entryFilters.length;

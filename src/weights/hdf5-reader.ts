@@ -102,17 +102,28 @@ export class Hdf5Reader {
     return node;
   }
 
-  /** Walks the path one member at a time (jsfive throws on a missing member). */
+  /**
+   * Walks the path one member at a time (jsfive throws on a missing member).
+   * Opened groups are kept: jsfive parses a group's links each time it opens
+   * it, so walking `/layers/<n>/vars/<i>` for every weight of a large model
+   * would parse `/layers` once per weight.
+   */
   private tryGet(path: string): hdf5.Group | hdf5.Dataset | null {
     return guard(`${this.label}: cannot read ${path}`, () => {
       let node: hdf5.Group | hdf5.Dataset = this.file;
+      let at = '';
       for (const part of path.split('/').filter(Boolean)) {
         if (node instanceof hdf5.Dataset || !node.keys.includes(part)) return null;
-        node = node.get(part) as hdf5.Group | hdf5.Dataset;
+        at += `/${part}`;
+        const opened = this.opened.get(at);
+        node = opened ?? (node.get(part) as hdf5.Group | hdf5.Dataset);
+        if (!opened && !(node instanceof hdf5.Dataset)) this.opened.set(at, node);
       }
       return node;
     });
   }
+
+  private readonly opened = new Map<string, hdf5.Group>();
 
   private readFloat32(node: hdf5.Dataset, path: string, shape: number[]): Float32Array {
     const dtype = guard(`${this.label}: cannot read the type of ${path}`, () => node.dtype);

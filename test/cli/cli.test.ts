@@ -35,7 +35,7 @@ describe('xception-ts summary', () => {
     const badPreset = await run('summary', '--preset', 'huge');
     expect(badPreset.code).toBe(1);
     expect(badPreset.err).toBe(
-      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'.`,
+      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p', 'mini', 'tiny', 'big'.`,
     );
     const badClasses = await run('summary', '--classes', 'ten');
     expect(badClasses.code).toBe(1);
@@ -46,7 +46,7 @@ describe('xception-ts summary', () => {
     expect(unknownFlag.err).toContain("Unknown option '--colour'");
     const noCommand = await run();
     expect(noCommand.code).toBe(2);
-    expect(noCommand.err).toContain("expected the command 'summary', 'convert' or 'export-onnx'; got none");
+    expect(noCommand.err).toContain("expected the command 'summary', 'convert', 'export-onnx', 'inspect' or 'export-keras'; got none");
     expect((await run('--help')).out).toContain('Usage: xception-ts summary');
   });
 });

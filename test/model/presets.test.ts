@@ -3,7 +3,7 @@ import { getPreset, listPresets, XCEPTION_PRESETS, XceptionConfigError } from '.
 
 describe('presets', () => {
   it('lists the built-in presets in table order', () => {
-    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p']);
+    expect(listPresets()).toEqual(['keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p', 'mini', 'tiny', 'big']);
   });
 
   it('describes Keras Applications and the course variant as data', () => {
@@ -37,6 +37,13 @@ describe('presets', () => {
     expect(XCEPTION_PRESETS.xception65p.units.at(-1)).toMatchObject({ filters: [1536, 1536, 2048], stride: 1, skip: false });
   });
 
+  it("describes oarriaga's mini-Xception family from cnn.py", () => {
+    expect(XCEPTION_PRESETS.mini).toMatchObject({ family: 'mini', stemFilters: [8, 8], stemStrides: [1, 1], moduleFilters: [16, 32, 64, 128], moduleLeadingRelu: false });
+    expect(XCEPTION_PRESETS.tiny).toMatchObject({ family: 'mini', stemFilters: [5, 5], stemStrides: [1, 1], moduleFilters: [8, 16, 32, 64], moduleLeadingRelu: false });
+    expect(XCEPTION_PRESETS.big).toMatchObject({ family: 'mini', stemFilters: [32, 64], stemStrides: [2, 1], moduleFilters: [128, 256], moduleLeadingRelu: true });
+    expect(Object.isFrozen(XCEPTION_PRESETS.mini.moduleFilters)).toBe(true);
+  });
+
   it('is frozen, lists included', () => {
     expect(Object.isFrozen(XCEPTION_PRESETS)).toBe(true);
     expect(Object.isFrozen(XCEPTION_PRESETS.keras)).toBe(true);
@@ -48,7 +55,7 @@ describe('presets', () => {
   it('refuses an unknown name and lists the valid ones', () => {
     expect(() => getPreset('xception42')).toThrow(XceptionConfigError);
     expect(() => getPreset('xception42')).toThrow(
-      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'.`,
+      `Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p', 'mini', 'tiny', 'big'.`,
     );
     expect(() => getPreset('toString')).toThrow(XceptionConfigError);
   });

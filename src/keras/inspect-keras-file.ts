@@ -1,0 +1,138 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { XceptionWeightsError } from '../errors.js';
+import { Hdf5Reader } from '../weights/hdf5-reader.js';
+import { readKerasWeightFile } from '../weights/keras-weight-file.js';
+import { readWeightsSource, type WeightsSource } from '../weights/weights-source.js';
+import { isZip } from './keras-archive.js';
+import { listConfigLayers } from './keras-config.js';
+import { openKerasModelFile } from './keras-model-file.js';
+import { buildModel } from './load-keras-model.js';
+
+/**
+ * One layer of a Keras file, as {@link inspectKerasFile} lists it.
+ *
+ * @example
+ * ```ts
+ * const row: KerasFileLayer = { name: 'conv2d_1', className: 'Conv2D', path: 'conv2d_1', parameters: 72 };
+ * ```
+ */
+export interface KerasFileLayer {
+  /** The layer's name. */
+  name: string;
+  /** Its Keras class (`null` in a weights-only file, which records none). */
+  className: string | null;
+  /** Its place in nested models, e.g. `'xception/block1_conv1'`. */
+  path: string;
+  /** Scalars in its weights (`null` when the model cannot be built, see {@link KerasFileSummary.buildError}). */
+  parameters: number | null;
+}
+
+/**
+ * What {@link inspectKerasFile} found.
+ *
+ * @example
+ * ```ts
+ * const { format, kerasVersion, parameters }: KerasFileSummary = await inspectKerasFile('./model.keras');
+ * ```
+ */
+export interface KerasFileSummary {
+  /** `'keras'` (Keras 3 archive), `'h5-model'` (full model) or `'h5-weights'` (weights only: no config). */
+  format: 'keras' | 'h5-model' | 'h5-weights';
+  /** `keras_version` as recorded (`null` for Keras 1.1-era weight files, which record none). */
+  kerasVersion: string | null;
+  /** The model's class (`'Functional'`, `'Model'`, `'Sequential'`), or `null` for weights-only files. */
+  modelClass: string | null;
+  /** The layers, nested models' layers after their model. */
+  layers: KerasFileLayer[];
+  /** Scalars in all weights, optimizer state excluded (`null` when the model cannot be built). */
+  parameters: number | null;
+  /** Why TensorFlow.js cannot build the model, when it cannot; `null` otherwise. */
+  buildError: string | null;
+}
+
+/**
+ * Describes a Keras file without loading its weights into anything: format,
+ * Keras version, layer table and parameter count. Model files are built (to
+ * count parameters exactly as loaded) and disposed; a model TensorFlow.js
+ * cannot build is still listed, with the reason in `buildError`.
+ *
+ * @param source - A `.keras` archive, a full-model `.h5` or a weights-only `.h5`. See {@link WeightsSource}.
+ * @returns The summary.
+ * @throws {@link XceptionWeightsError} when the file is neither HDF5 nor a zip archive, or is damaged.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inspectKerasFile } from 'xception-ts';
+ *
+ * await tf.ready();
+ * const summary = await inspectKerasFile('./fer2013_mini_XCEPTION.102-0.66.hdf5');
+ * console.log(summary.format, summary.kerasVersion, summary.parameters); // h5-model 2.0.5 58423
+ * ```
+ */
+export async function inspectKerasFile(source: WeightsSource): Promise<KerasFileSummary> {
+  const { bytes, label } = await readWeightsSource(source);
+  if (!isZip(bytes)) {
+    const reader = new Hdf5Reader(bytes, label);
+    if (!('model_config' in reader.attrs('/'))) return inspectWeightsOnly(reader, label);
+  }
+  const file = openKerasModelFile(bytes, label, Number.MAX_SAFE_INTEGER);
+  const configLayers = listConfigLayers(file.config);
+  let model: LayersModel | null = null;
+  let buildError: string | null = null;
+  try {
+    model = await buildModel(file.config, label);
+  } catch (error) {
+    if (!(error instanceof XceptionWeightsError)) throw error;
+    buildError = error.message;
+  }
+  try {
+    const layers = configLayers.map(({ name, className, parents }) => ({
+      name,
+      className,
+      path: [...parents, name].join('/'),
+      parameters: model ? (findLayer(model, [...parents, name])?.countParams() ?? null) : null,
+    }));
+    return {
+      format: file.format === 'keras' ? 'keras' : 'h5-model',
+      kerasVersion: file.kerasVersion,
+      modelClass: typeof file.config['class_name'] === 'string' ? file.config['class_name'] : null,
+      layers,
+      parameters: model ? model.countParams() : null,
+      buildError,
+    };
+  } finally {
+    model?.dispose();
+  }
+}
+
+function inspectWeightsOnly(reader: Hdf5Reader, label: string): KerasFileSummary {
+  const file = readKerasWeightFile(reader, label);
+  const attrs = reader.attrs('/');
+  const layers = file.layers.map((layer) => ({
+    name: layer.name,
+    className: null,
+    path: layer.path,
+    parameters: layer.weights.reduce((n, w) => n + w.shape.reduce((m, d) => m * d, 1), 0),
+  }));
+  const version = attrs['keras_version'];
+  return {
+    format: 'h5-weights',
+    kerasVersion: typeof version === 'string' ? version : null,
+    modelClass: null,
+    layers,
+    parameters: layers.reduce((n, l) => n + l.parameters, 0),
+    buildError: null,
+  };
+}
+
+function findLayer(model: LayersModel, path: string[]): LayersModel['layers'][number] | undefined {
+  let container: LayersModel = model;
+  let layer: LayersModel['layers'][number] | undefined;
+  for (const name of path) {
+    layer = container.layers.find((l) => l.name === name);
+    if (!layer) return undefined;
+    container = layer as unknown as LayersModel;
+  }
+  return layer;
+}
