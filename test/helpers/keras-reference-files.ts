@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const DIR = new URL('../../../../shared/reference/keras-files/', import.meta.url);
+const DIR = new URL('../../../shared/reference/keras-files/', import.meta.url);
 
 /** The two mini_XCEPTION files: name stem and number of classes. */
 export const MINI_XCEPTION_FILES = [

@@ -4,14 +4,13 @@ import { join, resolve } from 'node:path';
 /*
  * The shared timm reference outputs (shared/reference/timm: ~108 MB of
  * checkpoints, too big to copy into the repository). Found beside the checkout
- * (../shared, also from a worktree one level deeper) or at
+ * (../shared) or at
  * $XCEPTION_TS_TIMM_REFERENCE; null when absent, and the tests that need it say so.
  */
 const ROOT = resolve(__dirname, '../..');
 const CANDIDATES = [
   process.env['XCEPTION_TS_TIMM_REFERENCE'],
   join(ROOT, '../shared/reference/timm'),
-  join(ROOT, '../../shared/reference/timm'),
 ].filter((p): p is string => typeof p === 'string' && p.length > 0);
 
 export const TIMM_REFERENCE_DIR: string | null = CANDIDATES.find((dir) => existsSync(join(dir, 'meta.json'))) ?? null;

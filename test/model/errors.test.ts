@@ -27,7 +27,7 @@ const cases: [string, unknown, RegExp][] = [
   ['height 20 even with allowSmallInput', { inputShape: [20, 20, 3], allowSmallInput: true }, /height 20 is below 32/],
   ['height 64.5', { inputShape: [64.5, 299, 3] }, /height must be an integer or null; got 64\.5/],
   ['top with null height', { inputShape: [null, 299, 3] }, /height is undefined, but a model with includeTop: true needs a fixed input size/],
-  ['unknown preset', { preset: 'xception42' }, /Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p'\./],
+  ['unknown preset', { preset: 'xception42' }, /Unknown preset "xception42": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p', 'mini', 'tiny', 'big'\./],
   ['pooling "sum"', { includeTop: false, pooling: 'sum' }, /pooling must be one of 'avg', 'max'; got "sum"/],
   ['pooling with the top', { pooling: 'avg' }, /pooling 'avg' applies only with includeTop: false/],
   ['classifierActivation', { classifierActivation: 'relu' }, /classifierActivation must be one of 'softmax', 'linear'; got "relu"/],
