@@ -2,7 +2,8 @@ import { XceptionConfigError } from '../errors.js';
 import type { OutputStride } from './atrous.js';
 import type { ChecksummedWeights } from '../weights/download-verified.js';
 import type { WeightsSource } from '../weights/weights-source.js';
-import { OUTPUT_STRIDES } from './flow-options.js';
+import { OUTPUT_STRIDES, requireMomentum } from './flow-options.js';
+import { DEFAULT_BATCH_NORM_MOMENTUM } from './layers.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
 import { requireInteger, requireName, requireOneOf, show } from './validation.js';
 
@@ -67,6 +68,13 @@ export interface XceptionOptions {
    * Applications refuses. @defaultValue `false`
    */
   allowSmallInput?: boolean;
+  /**
+   * Momentum of every BatchNormalization's moving statistics
+   * (`moving = momentum · moving + (1 - momentum) · batch`), in [0, 1).
+   * Lower values (e.g. 0.9) let the statistics follow a new dataset faster
+   * when fine-tuning. @defaultValue `0.99` (Keras')
+   */
+  batchNormMomentum?: number;
   /** The model's name. @defaultValue `'xception'` */
   name?: string;
 }
@@ -115,6 +123,7 @@ export interface TrunkOptions {
   middleFlowRepeats?: number;
   outputStride?: OutputStride;
   allowSmallInput?: boolean;
+  batchNormMomentum?: number;
 }
 
 /** {@link TrunkOptions} resolved and checked. @internal */
@@ -124,6 +133,7 @@ export interface ResolvedTrunkOptions {
   /** Middle units of a classic preset (aligned presets fix theirs). */
   middleFlowRepeats: number;
   outputStride: OutputStride;
+  batchNormMomentum: number;
 }
 
 /** {@link XceptionOptions} with every default filled in and every value checked. @internal */
@@ -138,7 +148,7 @@ export interface ResolvedXceptionOptions extends ResolvedTrunkOptions {
 
 const KNOWN_OPTIONS = [
   'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
-  'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'name',
+  'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'batchNormMomentum', 'name',
   'weights', 'weightsBaseUrl', 'weightsCacheDir',
 ];
 
@@ -186,6 +196,7 @@ export function resolveTrunkOptions(
     inputShape,
     middleFlowRepeats,
     outputStride: requireOneOf('outputStride', options.outputStride ?? 32, OUTPUT_STRIDES),
+    batchNormMomentum: requireMomentum('batchNormMomentum', options.batchNormMomentum ?? DEFAULT_BATCH_NORM_MOMENTUM),
   };
 }
 
