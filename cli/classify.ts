@@ -58,7 +58,7 @@ export async function classify(paths: string[], values: CliFlags, io: CliIo): Pr
       engine === 'onnx'
         ? await classifyWithOnnx(model, images, labels, top)
         : images.map((image) => {
-            const probabilities = tf.tidy(() => (model.predict(prepare(image, height, width).expandDims(0)) as tf.Tensor).dataSync());
+            const probabilities = tf.tidy(() => (model.predict(tf.expandDims(prepare(image, height, width), 0)) as tf.Tensor).dataSync());
             return topClasses(probabilities, labels, top);
           });
     let cam: { layer: string; classIndex: number } | undefined;

@@ -45,6 +45,9 @@ describe('API surface', () => {
       'XceptionConfigError', 'XceptionError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
+      'gradCam', 'GradCamOptions', 'GradCamResult', 'HeatmapColormap', 'overlayHeatmap', 'OverlayHeatmapOptions',
+      'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',
+      'createXceptionClassifier', 'XceptionClassifierOptions',
     ].sort());
   });
 });

@@ -8,6 +8,7 @@ import {
   mean,
   mul,
   relu,
+  slice,
   sum,
   tidy,
   valueAndGrad,
@@ -110,7 +111,7 @@ export function gradCam(model: LayersModel, image: Tensor3D | Tensor4D, options:
     const logitsOf = (map: Tensor): Tensor2D =>
       logits(output, new Map([[model.inputs[0]!.id, x as Tensor], [featureMap.id, map]]));
     const chosen = classIndex ?? (argMax(logitsOf(features), 1).dataSync()[0] as number);
-    const scoreOf = (map: Tensor): Scalar => sum(logitsOf(map).slice([0, chosen], [1, 1]));
+    const scoreOf = (map: Tensor): Scalar => sum(slice(logitsOf(map), [0, chosen], [1, 1]));
     const { value, grad } = valueAndGrad(scoreOf)(features);
     const weights = mean(grad, [1, 2], true);                              // [1, 1, 1, c]
     const cam = relu(sum(mul(features, weights), [0, 3]));                // [h, w]

@@ -33,7 +33,7 @@ export interface OverlayHeatmapOptions {
  */
 export interface RgbaPixels {
   /** `width · height · 4` values in [0, 255]. */
-  data: Uint8ClampedArray;
+  data: Uint8ClampedArray<ArrayBuffer>;
   /** Width in pixels. */
   width: number;
   /** Height in pixels. */

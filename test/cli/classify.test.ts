@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('xception-ts classify', () => {
   it('prints the top-k of PNG and JPEG images, and JSON', { timeout: 60_000 }, async () => {
+    const before = tf.memory().numTensors;
     const table = await run('classify', pngPath, jpegPath, ...SMALL, '--top', '2');
+    expect(tf.memory().numTensors).toBe(before);
     expect(table.err).toBe('Using random (untrained) weights: the classes mean nothing.');
     expect(table.code).toBe(0);
     const lines = table.out.split('\n');
@@ -60,13 +63,16 @@ describe('xception-ts classify', () => {
     expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
   });
 
-  it('writes the Grad-CAM overlay as a PNG the size of the image', { timeout: 60_000 }, async () => {
+  it('writes the Grad-CAM overlay as a PNG the size of the image (as a real process)', { timeout: 90_000 }, () => {
     const camPath = join(dir, 'cam.png');
-    const before = tf.memory().numTensors;
-    const result = await run('classify', pngPath, ...SMALL, '--cam', camPath);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(result.code).toBe(0);
-    expect(result.out).toMatch(new RegExp(`Wrote the Grad-CAM of "class \\d" \\(layer block14_sepconv2_act\\) over .*image\\.png to .*cam\\.png\\.$`));
+    const main = new URL('../../cli/main.ts', import.meta.url).pathname;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', main, 'classify', pngPath, ...SMALL, '--cam', camPath], {
+      encoding: 'utf8',
+      timeout: 80_000,
+    });
+    expect(result.stderr).toBe('Using random (untrained) weights: the classes mean nothing.\n');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`Wrote the Grad-CAM of "class \\d" \\(layer block14_sepconv2_act\\) over .*image\\.png to .*cam\\.png\\.\n$`));
     const overlay = PNG.sync.read(readFileSync(camPath));
     expect([overlay.width, overlay.height]).toEqual([40, 30]);
     // Every pixel is the image blended with a jet colour at alpha 0.4: red keeps at least 0.6 · 255 on the left.
