@@ -63,6 +63,27 @@ describe('xception-ts classify', () => {
     expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
   });
 
+  it('--engine onnx gives the classes and probabilities of --engine tfjs', { timeout: 90_000 }, async () => {
+    // The same random weights for both engines: a weight file written from one model.
+    const { createXception } = await import('../../src/index.js');
+    const { writeKerasWeights } = await import('../helpers/keras-fixtures.js');
+    const model = createXception({ inputShape: [71, 71, 3], numClasses: 4 });
+    const weights = join(dir, 'w.h5');
+    writeFileSync(weights, await writeKerasWeights(model, 'keras2'));
+    model.dispose();
+    const flags = ['--weights', weights, '--input', '71,71,3', '--classes', '4', '--top', '4', '--json'];
+    const viaTfjs = await run('classify', pngPath, ...flags);
+    const viaOnnx = await run('classify', pngPath, ...flags, '--engine', 'onnx');
+    expect(viaOnnx.err).toBe('');
+    expect(viaOnnx.code).toBe(0);
+    type Result = { predictions: { classIndex: number; probability: number }[] }[];
+    const [a] = JSON.parse(viaTfjs.out) as Result;
+    const [b] = JSON.parse(viaOnnx.out) as Result;
+    const byClass = (r: Result[number]) => Object.fromEntries(r.predictions.map((p) => [p.classIndex, p.probability]));
+    const [pa, pb] = [byClass(a!), byClass(b!)];
+    for (const k of Object.keys(pa)) expect(pb[k]).toBeCloseTo(pa[k]!, 4);
+  });
+
   it('writes the Grad-CAM overlay as a PNG the size of the image (as a real process)', { timeout: 90_000 }, () => {
     const camPath = join(dir, 'cam.png');
     const main = new URL('../../cli/main.ts', import.meta.url).pathname;
