@@ -44,6 +44,14 @@ export async function classify(paths: string[], values: CliFlags, io: CliIo): Pr
       throw new UsageError(`refusing to write the output file ${JSON.stringify(camPath)} over the input ${JSON.stringify(input)}; pick another path.`, 'classify');
     }
   }
+  if (weights === 'imagenet') {
+    // Keras' ImageNet files fit one architecture; say so in flag terms before downloading 91 MB.
+    if (preset !== 'keras') throw new UsageError(`--weights imagenet exists for --preset keras only, not ${JSON.stringify(preset)}.`, 'classify');
+    if (numClasses !== 1000) throw new UsageError(`--weights imagenet has 1000 classes; drop --classes ${values.classes}.`, 'classify');
+    if (values.input !== undefined && values.input !== '299,299,3') {
+      throw new UsageError(`--weights imagenet needs --input 299,299,3 (Keras' top is 299×299); got ${JSON.stringify(values.input)}.`, 'classify');
+    }
+  }
   if (camPath !== undefined) requireWritable(camPath, 'file');
   const options: XceptionOptions = { preset, numClasses };
   if (values.input !== undefined) options.inputShape = inputFlag(values.input as string);

@@ -96,7 +96,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     else await runModelCommand(command, args, values, io);
     return 0;
   } catch (error) {
-    return report(error, command, io);
+    return report(error, command ?? argv.find((a) => COMMANDS[a] !== undefined), io);
   }
 }
 

@@ -108,6 +108,9 @@ describe('xception-ts classify', () => {
       [['classify', pngPath, jpegPath, '--cam', join(dir, 'c.png')], '--cam writes one overlay: give one image, not 2.'],
       [['classify', pngPath, '--cam', pngPath], `refusing to write the output file ${JSON.stringify(pngPath)} over the input ${JSON.stringify(pngPath)}; pick another path.`],
       [['classify', pngPath, '--quantize', 'uint8'], 'classify does not take --quantize.'],
+      [['classify', pngPath, '--preset', 'xception41'], '--weights imagenet exists for --preset keras only, not "xception41".'],
+      [['classify', pngPath, '--input', '150,150,3'], `--weights imagenet needs --input 299,299,3 (Keras' top is 299×299); got "150,150,3".`],
+      [['classify', pngPath, '--colour'], "Unknown option '--colour'."],
     ];
     for (const [argv, message] of cases) {
       const { code, err, out } = await run(...argv);
