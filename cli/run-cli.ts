@@ -5,6 +5,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
   countParameters,
   createXception,
+  enableWasmTraining,
   layerTable,
   loadKerasWeights,
   XceptionConfigError,
@@ -91,7 +92,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (notApplying.length > 0) {
       throw new UsageError(`${command} does not take ${notApplying.map((f) => `--${f}`).join(', ')}.`, command);
     }
-    await useCpuBackend();
+    if (command === 'classify') await useFastestBackend();
+    else await useCpuBackend();
     if (command === 'classify') await classify(args, values, io);
     else await runModelCommand(command, args, values, io);
     return 0;
@@ -197,6 +199,28 @@ async function useCpuBackend(): Promise<void> {
   // PROD silences tfjs' "install the node backend" banner in Node; the CLI's work is tiny.
   tf.env().set('PROD', true);
   await tf.setBackend('cpu');
+}
+
+/**
+ * classify computes: it runs on TensorFlow.js' wasm backend when
+ * @tensorflow/tfjs-backend-wasm is installed (an optional package; one
+ * 299×299 pass takes about a second instead of ~15 s on 'cpu'), else on 'cpu'.
+ */
+async function useFastestBackend(): Promise<void> {
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const { createRequire } = await import('node:module');
+    const { dirname } = await import('node:path');
+    wasm.setWasmPaths(`${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+    if (await tf.setBackend('wasm')) {
+      enableWasmTraining(); // gradients of inner layers for --cam
+      return;
+    }
+  } catch {
+    // not installed: the cpu backend below
+  }
+  await useCpuBackend();
 }
 
 function printSummary(model: LayersModel, io: CliIo): void {
