@@ -6,7 +6,7 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { createXception, decodePredictions, preprocessInput, registerXceptionLayers } from 'xception-ts';
+import { createXception, decodePredictions, gradCam, overlayHeatmap, preprocessInput, registerXceptionLayers, type RgbaPixels } from 'xception-ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -74,4 +74,22 @@ export async function classify(loaded: LoadedModel, pixels: ImageBitmap | ImageD
     : Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!).slice(0, 5).map((i) => ({ classIndex: i, label: `class ${i}`, probability: values[i]! }));
   probabilities.dispose();
   return { top5, latencyMs, backend: tf.getBackend() };
+}
+
+/**
+ * The Grad-CAM heatmap of `classIndex` (keras.io's: the last convolutional feature map,
+ * block14_sepconv2_act) painted over the pixels, at the pixels' size.
+ */
+export function heatmapOverlay(loaded: LoadedModel, pixels: ImageBitmap | HTMLVideoElement, classIndex: number): RgbaPixels {
+  const canvas = document.createElement('canvas');
+  canvas.width = pixels instanceof HTMLVideoElement ? pixels.videoWidth : pixels.width;
+  canvas.height = pixels instanceof HTMLVideoElement ? pixels.videoHeight : pixels.height;
+  const context = canvas.getContext('2d')!;
+  context.drawImage(pixels, 0, 0);
+  const image = context.getImageData(0, 0, canvas.width, canvas.height);
+  const input = tf.tidy(() => preprocessInput(tf.image.resizeBilinear(tf.browser.fromPixels(image), loaded.inputSize)));
+  const { heatmap } = gradCam(loaded.model, input, { classIndex });
+  const overlay = overlayHeatmap(image, heatmap);
+  tf.dispose([input, heatmap]);
+  return overlay;
 }

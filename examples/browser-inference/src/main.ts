@@ -1,5 +1,5 @@
 // The page: pick, drop or photograph an image; see the top 5 classes, the latency and the backend.
-import { classify, loadModel, useBackend, type Classification, type LoadedModel } from './classifier';
+import { classify, heatmapOverlay, loadModel, useBackend, type Classification, type LoadedModel } from './classifier';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>('status');
@@ -54,7 +54,16 @@ function queue(task: () => Promise<void>): Promise<void> {
 async function classifyNow(source: ImageBitmap | HTMLVideoElement): Promise<void> {
   status.dataset['state'] = 'working';
   status.textContent = 'Classifying…';
-  show(await classify(loaded, source));
+  const result = await classify(loaded, source);
+  show(result);
+  // Where the evidence for the top class sits: Grad-CAM, drawn beside the top 5.
+  const overlay = heatmapOverlay(loaded, source, result.top5[0]!.classIndex);
+  const cam = $<HTMLCanvasElement>('cam');
+  cam.width = overlay.width;
+  cam.height = overlay.height;
+  cam.getContext('2d')!.putImageData(new ImageData(overlay.data, overlay.width, overlay.height), 0, 0);
+  cam.hidden = false;
+  cam.dataset['classIndex'] = String(result.top5[0]!.classIndex);
 }
 
 async function showFile(file: File | undefined): Promise<void> {

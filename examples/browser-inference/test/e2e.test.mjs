@@ -152,6 +152,31 @@ test('the production build classifies the fixture image like Node, on threaded w
   assert.ok(wasmTop5[0].text.startsWith(expected[0].label));
   assert.match(await page.$eval('#status', (s) => s.textContent), /on wasm, 4 threads \(cross-origin isolated\)/);
 
+  // The Grad-CAM overlay of the top class, beside the top 5: the image's size, every pixel opaque,
+  // and visibly tinted (jet colours at alpha 0.4) compared with the image itself.
+  const cam = await page.$eval('#cam', async (canvas) => {
+    const overlay = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const bitmap = await createImageBitmap(await (await fetch(document.getElementById('preview').src)).blob(), { colorSpaceConversion: 'none' });
+    const plain = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+    plain.drawImage(bitmap, 0, 0);
+    const pixels = plain.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    let opaque = 0;
+    let difference = 0;
+    for (let i = 0; i < overlay.length; i += 4) {
+      if (overlay[i + 3] === 255) opaque++;
+      for (let c = 0; c < 3; c++) difference += Math.abs(overlay[i + c] - pixels[i + c]);
+    }
+    return {
+      hidden: canvas.hidden, width: canvas.width, height: canvas.height, imageSize: [bitmap.width, bitmap.height],
+      classIndex: Number(canvas.dataset.classIndex), opaque, meanDifference: difference / (3 * overlay.length / 4),
+    };
+  });
+  assert.equal(cam.hidden, false);
+  assert.deepEqual([cam.width, cam.height], cam.imageSize);
+  assert.equal(cam.classIndex, expected[0].classIndex);
+  assert.equal(cam.opaque, cam.width * cam.height);
+  assert.ok(cam.meanDifference > 10, `the overlay should tint the image; mean difference ${cam.meanDifference}`);
+
   // Latency per backend: the second run on each (the first compiles shaders / warms caches),
   // by switching back and forth.
   const latency = { wasm: Number(await page.$eval('#status', (s) => s.dataset.latencyMs)) };
