@@ -14,6 +14,9 @@
  * - {@link loadKerasWeights} reads Keras HDF5 weights; {@link optimizeForInference}
  *   folds BatchNormalization for faster predictions; {@link enableWasmTraining}
  *   lets the wasm backend train.
+ * - {@link gradCam} and {@link overlayHeatmap} show where the evidence for a
+ *   class sits; {@link createXceptionClassifier}, {@link freezeBackbone} and
+ *   {@link unfreeze} follow keras.io's transfer-learning recipe.
  * - `xception-ts/onnx` exports to ONNX and classifies with ONNX Runtime.
  *
  * The package never imports a TensorFlow.js backend: import
@@ -91,6 +94,18 @@ export { loadKerasModel, type LoadKerasModelOptions } from './keras/load-keras-m
 export { saveKerasWeights, type SaveKerasWeightsOptions } from './keras/save-keras-weights.js';
 export { saveKerasModel } from './keras/save-keras-model.js';
 export { inspectKerasFile, type KerasFileLayer, type KerasFileSummary } from './keras/inspect-keras-file.js';
+export { gradCam, type GradCamOptions, type GradCamResult } from './explain/grad-cam.js';
+export type { HeatmapColormap } from './explain/colormap.js';
+export { overlayHeatmap, type OverlayHeatmapOptions, type RgbaPixels } from './explain/overlay-heatmap.js';
+export type { Pixels } from './onnx/image-input.js';
+export {
+  freezeBackbone,
+  unfreeze,
+  type FreezeBackboneOptions,
+  type FreezeSummary,
+  type UnfreezeOptions,
+} from './transfer/freeze-backbone.js';
+export { createXceptionClassifier, type XceptionClassifierOptions } from './transfer/create-xception-classifier.js';
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput, type PreprocessInputOptions } from './imagenet/preprocess-input.js';

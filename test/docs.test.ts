@@ -49,6 +49,9 @@ describe('API surface', () => {
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
       'XceptionDownloadError', 'DownloadOptions', 'XCEPTION_LIMITS',
       'loadTimmWeights', 'LoadTimmWeightsOptions', 'LoadTimmWeightsResult', 'PRETRAINED_CONFIGS', 'PretrainedConfig', 'PreprocessInputOptions',
+      'gradCam', 'GradCamOptions', 'GradCamResult', 'HeatmapColormap', 'overlayHeatmap', 'OverlayHeatmapOptions',
+      'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',
+      'createXceptionClassifier', 'XceptionClassifierOptions',
     ].sort());
   });
 });

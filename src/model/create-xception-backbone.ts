@@ -31,6 +31,8 @@ export interface XceptionBackboneOptions {
   middleFlowRepeats?: number;
   /** Accept spatial sizes from 32 up to the preset's recommended minimum. @defaultValue `false` */
   allowSmallInput?: boolean;
+  /** Momentum of every BatchNormalization's moving statistics, in [0, 1). @defaultValue `0.99` (Keras') */
+  batchNormMomentum?: number;
   /** The model's name. @defaultValue `'xception_backbone'` */
   name?: string;
 }
@@ -68,7 +70,9 @@ export interface XceptionBackbone {
   featureInfo: FeatureInfo[];
 }
 
-const KNOWN_OPTIONS = ['preset', 'inputShape', 'outputStride', 'outIndices', 'middleFlowRepeats', 'allowSmallInput', 'name'];
+const KNOWN_OPTIONS = [
+  'preset', 'inputShape', 'outputStride', 'outIndices', 'middleFlowRepeats', 'allowSmallInput', 'batchNormMomentum', 'name',
+];
 const TAP_COUNT = 5;
 
 /**

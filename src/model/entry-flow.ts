@@ -4,7 +4,7 @@ import { buildScope } from './build-scope.js';
 import { XceptionConfigError } from '../errors.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
 import { downsamplingUnit } from './downsampling-unit.js';
-import { batchNorm, conv2d, relu } from './layers.js';
+import { batchNorm, conv2d, relu, withBatchNormMomentum } from './layers.js';
 import type { Padding } from './presets.js';
 import { requireFeatureMap, requireOneOf, requireWidthPair, requireWidths } from './validation.js';
 
@@ -56,7 +56,7 @@ export interface EntryFlowOptions extends FlowOptions {
  */
 export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): SymbolicTensor {
   requireFeatureMap('entryFlow input', x);
-  const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('entryFlow', options, 1);
+  const { preset, blockActivation, prefix, outputStride, inputReduction, batchNormMomentum } = resolveFlowBase('entryFlow', options, 1);
   const stemFilters = requireWidthPair('entryFlow: stemFilters', options?.stemFilters ?? preset.stemFilters);
   const stemPadding = requireOneOf(
     'entryFlow: stemPadding',
@@ -76,7 +76,7 @@ export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): Symbol
     }
   });
 
-  return buildScope(() => {
+  return withBatchNormMomentum(batchNormMomentum, () => buildScope(() => {
     // Block 1: the stem. Its stride 2 never exceeds an output stride of 8 or more.
     let reduction = inputReduction * 2;
     let y = conv2d(x, { filters: stemFilters[0], kernelSize: 3, strides: 2, padding: stemPadding, name: `${prefix}block1_conv1` });
@@ -96,5 +96,5 @@ export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): Symbol
       reduction = step.reductionAfter;
     });
     return y;
-  });
+  }));
 }

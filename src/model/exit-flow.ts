@@ -3,6 +3,7 @@ import { atrousStep } from './atrous.js';
 import { buildScope } from './build-scope.js';
 import { downsamplingUnit } from './downsampling-unit.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
+import { withBatchNormMomentum } from './layers.js';
 import { separableBlock } from './separable-block.js';
 import { requireFeatureMap, requireInteger, requireWidthPair } from './validation.js';
 
@@ -47,12 +48,12 @@ export interface ExitFlowOptions extends FlowOptions {
  */
 export function exitFlow(x: SymbolicTensor, options?: ExitFlowOptions): SymbolicTensor {
   requireFeatureMap('exitFlow input', x);
-  const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('exitFlow', options, 16);
+  const { preset, blockActivation, prefix, outputStride, inputReduction, batchNormMomentum } = resolveFlowBase('exitFlow', options, 16);
   const unitFilters = requireWidthPair('exitFlow: filters', options?.filters ?? preset.exitFilters);
   const convFilters = requireWidthPair('exitFlow: convFilters', options?.convFilters ?? preset.exitConvFilters);
   const firstBlock = requireInteger('exitFlow: firstBlock', options?.firstBlock ?? 13, 1);
 
-  return buildScope(() => {
+  return withBatchNormMomentum(batchNormMomentum, () => buildScope(() => {
     const unit = `${prefix}block${firstBlock}`;
     const step = atrousStep(inputReduction, 2, outputStride);
     let y = downsamplingUnit(x, unit, unitFilters, [blockActivation, blockActivation], step);
@@ -60,5 +61,5 @@ export function exitFlow(x: SymbolicTensor, options?: ExitFlowOptions): Symbolic
     const last = `${prefix}block${firstBlock + 1}`;
     y = separableBlock(y, { filters: convFilters[0], activation: 'post', dilationRate: rate, name: `${last}_sepconv1` });
     return separableBlock(y, { filters: convFilters[1], activation: 'post', dilationRate: rate, name: `${last}_sepconv2` });
-  });
+  }));
 }

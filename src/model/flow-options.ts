@@ -37,6 +37,12 @@ export interface FlowOptions {
    * rates. @defaultValue the flow's place in Xception: 1 (entry), 16 (middle, exit)
    */
   inputReduction?: number;
+  /**
+   * Momentum of the flow's BatchNormalization moving statistics (Keras'
+   * `momentum`: `moving = momentum · moving + (1 - momentum) · batch`), in
+   * [0, 1). @defaultValue `0.99` (Keras'), or the enclosing model's
+   */
+  batchNormMomentum?: number;
 }
 
 /** Flow options resolved against their preset. @internal */
@@ -46,6 +52,8 @@ export interface ResolvedFlowBase {
   prefix: string;
   outputStride: OutputStride;
   inputReduction: number;
+  /** `undefined`: the enclosing build's momentum (Keras' 0.99 at the top). */
+  batchNormMomentum: number | undefined;
 }
 
 /** The output strides a model can be built for. @internal */
@@ -77,5 +85,15 @@ export function resolveFlowBase(
       ['pre', 'post'] as const,
     ),
     prefix: requireName(`${what}: namePrefix`, options?.namePrefix ?? '', true),
+    batchNormMomentum:
+      options?.batchNormMomentum === undefined ? undefined : requireMomentum(`${what}: batchNormMomentum`, options.batchNormMomentum),
   };
+}
+
+/** Requires a BatchNormalization momentum, a number in [0, 1). @internal */
+export function requireMomentum(what: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new XceptionConfigError(`${what} must be a number in [0, 1) (Keras' default is 0.99); got ${show(value)}.`);
+  }
+  return value;
 }

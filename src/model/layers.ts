@@ -59,9 +59,32 @@ export function depthwiseConv2d(
   return apply(track(layers.depthwiseConv2d({ kernelSize, strides, padding, depthMultiplier: 1, useBias: false, name })), x);
 }
 
-/** Batch normalization with Keras' defaults (epsilon 1e-3 unless given, momentum 0.99). */
+/** Keras' BatchNormalization momentum, the default of every model. */
+export const DEFAULT_BATCH_NORM_MOMENTUM = 0.99;
+
+let batchNormMomentum = DEFAULT_BATCH_NORM_MOMENTUM;
+
+/**
+ * Runs `build` with every {@link batchNorm} it creates using `momentum`
+ * (`undefined`: the enclosing setting), then restores the previous one.
+ */
+export function withBatchNormMomentum<T>(momentum: number | undefined, build: () => T): T {
+  if (momentum === undefined) return build();
+  const previous = batchNormMomentum;
+  batchNormMomentum = momentum;
+  try {
+    return build();
+  } finally {
+    batchNormMomentum = previous;
+  }
+}
+
+/**
+ * Batch normalization with Keras' defaults (epsilon 1e-3 unless given, momentum 0.99, or
+ * the momentum of the enclosing {@link withBatchNormMomentum}).
+ */
 export function batchNorm(x: SymbolicTensor, name: string, epsilon = 1e-3): SymbolicTensor {
-  return apply(track(layers.batchNormalization({ axis: -1, epsilon, momentum: 0.99, name })), x);
+  return apply(track(layers.batchNormalization({ axis: -1, epsilon, momentum: batchNormMomentum, name })), x);
 }
 
 /**

@@ -3,7 +3,7 @@ import { atrousStep } from './atrous.js';
 import { buildScope } from './build-scope.js';
 import { XceptionConfigError } from '../errors.js';
 import { resolveFlowBase, type FlowOptions } from './flow-options.js';
-import { add } from './layers.js';
+import { add, withBatchNormMomentum } from './layers.js';
 import { separableBlock } from './separable-block.js';
 import { requireWithinLimit } from './limits.js';
 import { requireFeatureMap, requireInteger } from './validation.js';
@@ -50,7 +50,7 @@ export interface MiddleFlowOptions extends FlowOptions {
  */
 export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): SymbolicTensor {
   requireFeatureMap('middleFlow input', x);
-  const { preset, blockActivation, prefix, outputStride, inputReduction } = resolveFlowBase('middleFlow', options, 16);
+  const { preset, blockActivation, prefix, outputStride, inputReduction, batchNormMomentum } = resolveFlowBase('middleFlow', options, 16);
   const { rate } = atrousStep(inputReduction, 1, outputStride);
   const repeats = requireWithinLimit(
     'middleFlow: repeats',
@@ -66,7 +66,7 @@ export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): Symb
     );
   }
 
-  return buildScope(() => {
+  return withBatchNormMomentum(batchNormMomentum, () => buildScope(() => {
     let y = x;
     for (let unit = 0; unit < repeats; unit++) {
       const block = `${prefix}block${firstBlock + unit}`;
@@ -77,5 +77,5 @@ export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): Symb
       y = add([y, shortcut], `${block}_add`);
     }
     return y;
-  });
+  }));
 }

@@ -3,7 +3,8 @@ import type { OutputStride } from './atrous.js';
 import type { ChecksummedWeights } from '../weights/download-verified.js';
 import type { DownloadOptions } from '../platform/fetch-bytes.js';
 import type { WeightsSource } from '../weights/weights-source.js';
-import { OUTPUT_STRIDES } from './flow-options.js';
+import { OUTPUT_STRIDES, requireMomentum } from './flow-options.js';
+import { DEFAULT_BATCH_NORM_MOMENTUM } from './layers.js';
 import { requireWithinLimit } from './limits.js';
 import { PRETRAINED_CONFIGS } from '../weights/pretrained-configs.js';
 import { getPreset, type XceptionPreset, type XceptionPresetName } from './presets.js';
@@ -71,6 +72,13 @@ export interface XceptionOptions {
    * Applications refuses. @defaultValue `false`
    */
   allowSmallInput?: boolean;
+  /**
+   * Momentum of every BatchNormalization's moving statistics
+   * (`moving = momentum · moving + (1 - momentum) · batch`), in [0, 1).
+   * Lower values (e.g. 0.9) let the statistics follow a new dataset faster
+   * when fine-tuning. @defaultValue `0.99` (Keras')
+   */
+  batchNormMomentum?: number;
   /** The model's name. @defaultValue `'xception'` */
   name?: string;
 }
@@ -138,6 +146,7 @@ export interface TrunkOptions {
   middleFlowRepeats?: number;
   outputStride?: OutputStride;
   allowSmallInput?: boolean;
+  batchNormMomentum?: number;
 }
 
 /** {@link TrunkOptions} resolved and checked. @internal */
@@ -147,6 +156,7 @@ export interface ResolvedTrunkOptions {
   /** Middle units of a classic preset (aligned presets fix theirs). */
   middleFlowRepeats: number;
   outputStride: OutputStride;
+  batchNormMomentum: number;
 }
 
 /** {@link XceptionOptions} with every default filled in and every value checked. @internal */
@@ -161,7 +171,7 @@ export interface ResolvedXceptionOptions extends ResolvedTrunkOptions {
 
 const KNOWN_OPTIONS = [
   'preset', 'inputShape', 'includeTop', 'numClasses', 'pooling', 'classifierActivation',
-  'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'name',
+  'dropout', 'middleFlowRepeats', 'outputStride', 'allowSmallInput', 'batchNormMomentum', 'name',
   'weights', 'weightsBaseUrl', 'weightsCacheDir', 'download', 'onWarning',
 ];
 
@@ -219,6 +229,7 @@ export function resolveTrunkOptions(
     inputShape,
     middleFlowRepeats,
     outputStride: requireOneOf('outputStride', options.outputStride ?? 32, OUTPUT_STRIDES),
+    batchNormMomentum: requireMomentum('batchNormMomentum', options.batchNormMomentum ?? DEFAULT_BATCH_NORM_MOMENTUM),
   };
 }
 

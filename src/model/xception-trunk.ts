@@ -2,6 +2,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { alignedXception } from './aligned-xception.js';
 import { entryFlow } from './entry-flow.js';
 import { exitFlow } from './exit-flow.js';
+import { withBatchNormMomentum } from './layers.js';
 import { middleFlow } from './middle-flow.js';
 import { miniXception } from './mini-xception.js';
 import type { ClassicXceptionPreset } from './presets.js';
@@ -21,6 +22,10 @@ export interface FeatureTap {
  * build scope. @internal
  */
 export function buildTrunk(image: SymbolicTensor, options: ResolvedTrunkOptions): { output: SymbolicTensor; taps: FeatureTap[] } {
+  return withBatchNormMomentum(options.batchNormMomentum, () => buildTrunkLayers(image, options));
+}
+
+function buildTrunkLayers(image: SymbolicTensor, options: ResolvedTrunkOptions): { output: SymbolicTensor; taps: FeatureTap[] } {
   const { preset, outputStride } = options;
   if (preset.family === 'aligned') return alignedXception(image, preset, outputStride);
   if (preset.family === 'mini') return miniXception(image, preset);

@@ -51,9 +51,9 @@ describe('xception-ts export-onnx', () => {
   it('refuses bad usage with exit code 2', async () => {
     const bad = await run('export-onnx', 'random', join(dir, 'x.onnx'), '--batch', '0');
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('--batch must be a positive integer; got "0".');
+    expect(bad.err).toContain('--batch must be an integer >= 1; got "0".');
     const missing = await run('export-onnx', 'random');
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain('export-onnx takes <weights.h5|random> <model.onnx>; got random.');
+    expect(missing.err).toContain('export-onnx takes <weights.h5|random> <model.onnx>; got "random".');
   });
 });

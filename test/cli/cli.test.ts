@@ -21,7 +21,7 @@ describe('xception-ts summary', () => {
     const aligned = await run('summary', '--preset', 'xception65', '--output-stride', '16', '--no-top', '--input', '128,128,3');
     expect(aligned.code).toBe(0);
     expect(aligned.out).toMatch(/block22_sepconv3_depthwise +XceptionAtrousDepthwiseConv2D +\[N,8,8,1536\]/);
-    expect((await run('summary', '--output-stride', '4')).err).toContain('outputStride must be one of 8, 16, 32; got 4.');
+    expect((await run('summary', '--output-stride', '4')).err).toContain('--output-stride must be one of 8, 16, 32; got "4".');
   });
 
   it('takes --preset, --classes, --input and --no-top', async () => {
@@ -31,22 +31,24 @@ describe('xception-ts summary', () => {
     expect(noTop.out).toMatch(/block14_sepconv2_act +Activation +\[N,5,5,2048\]/);
   });
 
-  it('reports bad values with exit code 1 and usage errors with 2', async () => {
+  it('reports bad flag values in flag terms with exit code 2 and a one-line hint', async () => {
     const badPreset = await run('summary', '--preset', 'huge');
-    expect(badPreset.code).toBe(1);
+    expect(badPreset.code).toBe(2);
     expect(badPreset.err).toBe(
-      `xception-ts: Unknown preset "huge": valid presets are 'keras', 'postact', 'xception41', 'xception65', 'xception71', 'xception41p', 'xception65p', 'mini', 'tiny', 'big'.`,
+      `xception-ts: --preset must be one of keras, postact, xception41, xception65, xception71, xception41p, xception65p, mini, tiny, big; got "huge".\nTry 'xception-ts help summary'.`,
     );
     const badClasses = await run('summary', '--classes', 'ten');
-    expect(badClasses.code).toBe(1);
-    expect(badClasses.err).toContain('numClasses must be an integer >= 1; got NaN');
-    expect((await run('summary', '--input', '20,20,3')).err).toContain('height 20 is below 32');
+    expect(badClasses.code).toBe(2);
+    expect(badClasses.err).toContain('--classes must be an integer >= 1; got "ten".');
+    expect((await run('summary', '--classes', '0')).err).toContain('--classes must be an integer >= 1; got "0".');
+    expect((await run('summary', '--input', '20,20,3')).err).toContain('--input 20,20,3: height 20 is below 32');
+    expect((await run('summary', '--input', '64,64,3')).err).toContain('pass --allow-small-input to build it anyway');
     const unknownFlag = await run('summary', '--colour');
     expect(unknownFlag.code).toBe(2);
     expect(unknownFlag.err).toContain("Unknown option '--colour'");
     const noCommand = await run();
     expect(noCommand.code).toBe(2);
-    expect(noCommand.err).toContain("expected the command 'summary', 'convert', 'export-onnx', 'inspect' or 'export-keras'; got none");
-    expect((await run('--help')).out).toContain('Usage: xception-ts summary');
+    expect(noCommand.err).toBe("xception-ts: expected a command: summary, convert, export-onnx, inspect, export-keras, classify, help; got none.\nTry 'xception-ts --help'.");
+    expect((await run('--help')).out).toContain('Usage: xception-ts <command> [options]');
   });
 });

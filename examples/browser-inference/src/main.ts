@@ -1,5 +1,18 @@
 // The page: pick, drop or photograph an image; see the top 5 classes, the latency and the backend.
-import { classify, loadModel, useBackend, type Classification, type LoadedModel } from './classifier';
+import {
+  classify,
+  classifyOnnx,
+  hasWebGpuAdapter,
+  heatmapOverlay,
+  loadModel,
+  loadOnnxEngine,
+  useBackend,
+  type Classification,
+  type LoadedModel,
+  type OnnxEngine,
+} from './classifier';
+import * as ort from 'onnxruntime-web';
+import type { OnnxClassifier } from 'xception-ts/onnx';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>('status');
@@ -11,6 +24,8 @@ const modelUrl = new URLSearchParams(location.search).get('model') ?? `${import.
 let loaded: LoadedModel;
 let backendInfo = { backend: '', threads: null as number | null };
 let busy: Promise<unknown> = Promise.resolve();
+/** ONNX Runtime Web, when picked instead of a tfjs backend (tfjs still draws the heatmap). */
+let onnx: { engine: OnnxEngine; classifier: OnnxClassifier } | null = null;
 
 function showError(error: unknown): void {
   status.textContent = `Error: ${(error as Error).message ?? String(error)}`;
@@ -54,7 +69,16 @@ function queue(task: () => Promise<void>): Promise<void> {
 async function classifyNow(source: ImageBitmap | HTMLVideoElement): Promise<void> {
   status.dataset['state'] = 'working';
   status.textContent = 'Classifying…';
-  show(await classify(loaded, source));
+  const result = onnx ? await classifyOnnx(onnx.classifier, onnx.engine, source) : await classify(loaded, source);
+  show(result);
+  // Where the evidence for the top class sits: Grad-CAM, drawn beside the top 5.
+  const overlay = heatmapOverlay(loaded, source, result.top5[0]!.classIndex);
+  const cam = $<HTMLCanvasElement>('cam');
+  cam.width = overlay.width;
+  cam.height = overlay.height;
+  cam.getContext('2d')!.putImageData(new ImageData(overlay.data, overlay.width, overlay.height), 0, 0);
+  cam.hidden = false;
+  cam.dataset['classIndex'] = String(result.top5[0]!.classIndex);
 }
 
 async function showFile(file: File | undefined): Promise<void> {
@@ -97,7 +121,15 @@ backendSelect.addEventListener('change', () => {
   void queue(async () => {
     status.dataset['state'] = 'working';
     status.textContent = `Starting the ${backendSelect.value} backend…`;
-    backendInfo = await useBackend(backendSelect.value);
+    await onnx?.classifier.dispose();
+    onnx = null;
+    if (backendSelect.value.startsWith('onnx-')) {
+      const engine = backendSelect.value as OnnxEngine;
+      onnx = { engine, classifier: await loadOnnxEngine(loaded, engine) };
+      backendInfo = { backend: engine, threads: engine === 'onnx-wasm' ? ort.env.wasm.numThreads ?? 1 : null };
+    } else {
+      backendInfo = await useBackend(backendSelect.value);
+    }
     if (!video.hidden) await classifyNow(video);
     else if (bitmap) await classifyNow(bitmap);
     else (status.textContent = `Backend: ${backendInfo.backend}`), (status.dataset['state'] = 'ready');
@@ -106,6 +138,13 @@ backendSelect.addEventListener('change', () => {
 
 try {
   backendInfo = await useBackend('wasm');
+  // ONNX Runtime Web's WebGPU provider, only where an adapter exists.
+  if (await hasWebGpuAdapter()) {
+    const option = document.createElement('option');
+    option.value = 'onnx-webgpu';
+    option.textContent = 'ONNX Runtime Web (WebGPU)';
+    backendSelect.append(option);
+  }
   loaded = await loadModel(modelUrl);
   if (!loaded.url) {
     const banner = $<HTMLParagraphElement>('banner');

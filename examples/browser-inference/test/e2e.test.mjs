@@ -23,7 +23,7 @@ const app = fileURLToPath(new URL('..', import.meta.url));
 const image = fileURLToPath(new URL('../../images/chelsea.png', import.meta.url));
 const results = join(app, 'test-results');
 const modelDir = mkdtempSync(join(tmpdir(), 'xception-browser-model-'));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.bin': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml' };
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.bin': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml' };
 
 let server;
 let base;
@@ -152,20 +152,52 @@ test('the production build classifies the fixture image like Node, on threaded w
   assert.ok(wasmTop5[0].text.startsWith(expected[0].label));
   assert.match(await page.$eval('#status', (s) => s.textContent), /on wasm, 4 threads \(cross-origin isolated\)/);
 
+  // The Grad-CAM overlay of the top class, beside the top 5: the image's size, every pixel opaque,
+  // and visibly tinted (jet colours at alpha 0.4) compared with the image itself.
+  const cam = await page.$eval('#cam', async (canvas) => {
+    const overlay = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const bitmap = await createImageBitmap(await (await fetch(document.getElementById('preview').src)).blob(), { colorSpaceConversion: 'none' });
+    const plain = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+    plain.drawImage(bitmap, 0, 0);
+    const pixels = plain.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    let opaque = 0;
+    let difference = 0;
+    for (let i = 0; i < overlay.length; i += 4) {
+      if (overlay[i + 3] === 255) opaque++;
+      for (let c = 0; c < 3; c++) difference += Math.abs(overlay[i + c] - pixels[i + c]);
+    }
+    return {
+      hidden: canvas.hidden, width: canvas.width, height: canvas.height, imageSize: [bitmap.width, bitmap.height],
+      classIndex: Number(canvas.dataset.classIndex), opaque, meanDifference: difference / (3 * overlay.length / 4),
+    };
+  });
+  assert.equal(cam.hidden, false);
+  assert.deepEqual([cam.width, cam.height], cam.imageSize);
+  assert.equal(cam.classIndex, expected[0].classIndex);
+  assert.equal(cam.opaque, cam.width * cam.height);
+  assert.ok(cam.meanDifference > 10, `the overlay should tint the image; mean difference ${cam.meanDifference}`);
+
   // Latency per backend: the second run on each (the first compiles shaders / warms caches),
   // by switching back and forth.
   const latency = { wasm: Number(await page.$eval('#status', (s) => s.dataset.latencyMs)) };
-  for (const backend of ['webgl', 'wasm', 'webgl']) {
-    const key = backend === 'wasm' ? 'wasmAfterSoftwareWebgl' : backend;
+  // ONNX Runtime Web on wasm (threads) beside tfjs: twice, the second run warm. WebGPU is offered
+  // only with an adapter (none in headless Chromium without a GPU).
+  const keys = { wasm: 'wasmAfterSoftwareWebgl', webgl: 'webgl', 'onnx-wasm': 'onnxRuntimeWebWasm' };
+  for (const backend of ['onnx-wasm', 'wasm', 'onnx-wasm', 'webgl', 'wasm', 'webgl']) {
+    const key = keys[backend];
     await page.evaluate(() => { document.getElementById('status').dataset.state = 'switching'; });
     await page.selectOption('#backend', backend);
-    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 300_000 });
+    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 120_000 }).catch(async (error) => {
+      throw new Error(`${backend}: ${error.message}; status ${await page.$eval('#status', (s) => s.textContent)}; console errors ${JSON.stringify(errors)}`);
+    });
     assert.equal(await page.$eval('#status', (s) => s.dataset.state), 'done', `${backend}: ${await page.$eval('#status', (s) => s.textContent)}`);
     latency[key] = Number(await page.$eval('#status', (s) => s.dataset.latencyMs));
     const top = await topOf(page);
     assert.equal(await page.$eval('#status', (s) => s.dataset.backend), backend);
     assert.equal(top[0].classIndex, expected[0].classIndex, `${backend}: top-1`);
+    if (backend === 'onnx-wasm') top.forEach((p, i) => assert.ok(Math.abs(p.probability - expected[i].probability) < 1e-4, `onnx: ${p.probability} vs ${expected[i].probability}`));
   }
+  latency.onnxRuntimeWebWebgpu = (await page.$$eval('#backend option', (options) => options.some((o) => o.value === 'onnx-webgpu'))) ? 'offered, not measured' : 'no WebGPU adapter';
   await page.screenshot({ path: join(results, 'browser-inference.png'), fullPage: true });
   writeFileSync(join(results, 'latency.json'), `${JSON.stringify({ ...latency, status: await page.$eval('#status', (s) => s.textContent) }, null, 2)}\n`);
   console.log(`latency (ms; webgl: second run): ${JSON.stringify(latency)}; screenshot ${join(results, 'browser-inference.png')}`);

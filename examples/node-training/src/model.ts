@@ -1,7 +1,7 @@
 // The model: an Xception preset (optionally with pretrained weights and a frozen backbone), or a
 // narrow Xception composed from the same public blocks, for quick runs on a CPU.
 import * as tf from '@tensorflow/tfjs';
-import { createXception, entryFlow, exitFlow, middleFlow, registerXceptionLayers, type XceptionPresetName } from 'xception-ts';
+import { createXception, entryFlow, exitFlow, freezeBackbone, middleFlow, type XceptionPresetName } from 'xception-ts';
 
 export interface ModelOptions {
   /** A preset name, or 'narrow': Xception's structure at a fraction of its width and depth. */
@@ -25,40 +25,25 @@ export async function buildModel(options: ModelOptions): Promise<tf.LayersModel>
     if (options.weights) throw new Error("--weights needs a real preset (e.g. keras), not 'narrow'.");
     // Entry, middle and exit flows with 1/8 of the widths and 2 middle blocks instead of 8.
     const input = tf.input({ shape: inputShape, name: 'input' });
-    let x = entryFlow(input, { stemFilters: [8, 16], filters: [32, 64, 96], stemPadding: 'same' });
-    x = middleFlow(x, { filters: 96, repeats: 2 });
-    x = exitFlow(x, { filters: [96, 128], convFilters: [160, 256] });
+    const { batchNormMomentum } = options;
+    let x = entryFlow(input, { stemFilters: [8, 16], filters: [32, 64, 96], stemPadding: 'same', batchNormMomentum });
+    x = middleFlow(x, { filters: 96, repeats: 2, batchNormMomentum });
+    x = exitFlow(x, { filters: [96, 128], convFilters: [160, 256], batchNormMomentum });
     backbone = tf.model({ inputs: input, outputs: x, name: 'narrow_xception' });
   } else {
-    const common = { preset, includeTop: false, inputShape, allowSmallInput: inputSize < 71 } as const;
+    const common = { preset, includeTop: false, inputShape, allowSmallInput: inputSize < 71, batchNormMomentum: options.batchNormMomentum } as const;
     backbone = options.weights
       ? await createXception({ ...common, weights: options.weights === 'imagenet' ? 'imagenet' : options.weights })
       : createXception(common);
   }
-  if (options.freezeBackbone) {
-    if (!options.weights) throw new Error('--freeze-backbone needs --weights (a frozen random backbone learns nothing).');
-    for (const layer of backbone.layers) layer.trainable = false;
+  if (options.freezeBackbone && !options.weights) {
+    throw new Error('--freeze-backbone needs --weights (a frozen random backbone learns nothing).');
   }
   const features = backbone.outputs[0]!;
   const pooled = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(features) as tf.SymbolicTensor;
   const probabilities = tf.layers.dense({ units: classes, activation: 'softmax', name: 'predictions' }).apply(pooled) as tf.SymbolicTensor;
   const model = tf.model({ inputs: backbone.inputs, outputs: probabilities, name: `${backbone.name}_classifier` });
-  return options.batchNormMomentum === undefined ? model : await withBatchNormMomentum(model, options.batchNormMomentum);
-}
-
-/**
- * The same model with another BatchNormalization momentum. Validation runs BN on its moving
- * statistics, which move by (1 − momentum) per step: with Keras' 0.99 they need several hundred
- * steps to leave their initial values (mean 0, variance 1), and until then a model that already
- * fits its training data scores chance on validation. 0.9 catches up within a few dozen steps.
- */
-async function withBatchNormMomentum(model: tf.LayersModel, momentum: number): Promise<tf.LayersModel> {
-  registerXceptionLayers(); // dilated presets use xception-ts' own layer classes
-  const topology = model.toJSON(null, false) as unknown as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
-  for (const layer of topology.config.layers) if (layer.class_name === 'BatchNormalization') layer.config['momentum'] = momentum;
-  const rebuilt = await tf.models.modelFromJSON(topology as unknown as tf.io.ModelJSON['modelTopology'] as never);
-  rebuilt.setWeights(model.getWeights());
-  rebuilt.layers.forEach((layer, i) => (layer.trainable = model.layers[i]!.trainable));
-  model.dispose();
-  return rebuilt;
+  // Keras' rule: the frozen backbone's BatchNormalizations run in inference mode, also inside fit.
+  if (options.freezeBackbone) freezeBackbone(model);
+  return model;
 }

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { assertWasmTrainingFits, countParameters, listPresets, type XceptionPresetName } from 'xception-ts';
+import { assertWasmTrainingFits, countParameters, listPresets, unfreeze, type XceptionPresetName } from 'xception-ts';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { folderDataSet, pipeline, split, syntheticDataSet, type DataSet } from './data.js';
@@ -32,6 +32,8 @@ const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
   --patience N          Early stopping: epochs without a better validation loss (default 3).
   --weights W           imagenet, or a Keras .h5 file, for transfer learning.
   --freeze-backbone     Train only the new classifier head (with --weights).
+  --fine-tune-epochs N  Then unfreeze all but BatchNormalization and train N more epochs (default 0).
+  --fine-tune-lr X      Adam's learning rate while fine-tuning (default 0.00001, keras.io's).
   --backend B           auto (tfjs-node-gpu, then tfjs-node, then wasm), tensorflow, wasm or cpu (default auto).
   --out <dir>           Checkpoints, history.json, history.svg, TensorBoard logs (default ./runs/latest).
   --resume              Continue from the checkpoint in --out.`;
@@ -52,6 +54,8 @@ const { values } = parseArgs({
     patience: { type: 'string', default: '3' },
     weights: { type: 'string' },
     'freeze-backbone': { type: 'boolean', default: false },
+    'fine-tune-epochs': { type: 'string', default: '0' },
+    'fine-tune-lr': { type: 'string', default: '0.00001' },
     backend: { type: 'string', default: 'auto' },
     out: { type: 'string', default: 'runs/latest' },
     resume: { type: 'boolean', default: false },
@@ -80,6 +84,13 @@ const { train, validation } = split(data.items, number('validation'));
 const inputSize = number('input-size');
 const batchSize = number('batch-size');
 const epochs = number('epochs');
+const fineTuneEpochs = Number(values['fine-tune-epochs']);
+if (!Number.isInteger(fineTuneEpochs) || fineTuneEpochs < 0) {
+  throw new Error(`--fine-tune-epochs must be an integer >= 0; got ${JSON.stringify(values['fine-tune-epochs'])}.`);
+}
+if (fineTuneEpochs > 0 && !values['freeze-backbone']) {
+  throw new Error('--fine-tune-epochs needs --freeze-backbone: it unfreezes the backbone once the head has trained.');
+}
 const classes = data.classNames.length;
 log(`Data: ${data.items.length} images in ${classes} classes (${train.length} training, ${validation.length} validation).`);
 
@@ -135,6 +146,23 @@ await model.fitDataset(pipeline(train, { size: inputSize, classes, batchSize, au
   callbacks,
   verbose: 0,
 });
+
+if (fineTuneEpochs > 0) {
+  // keras.io's second step: unfreeze (BatchNormalization stays frozen, in inference mode), compile at a low rate, train on.
+  const { trainableParams } = unfreeze(model);
+  model.compile({ optimizer: tf.train.adam(number('fine-tune-lr')), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  log(`Fine-tuning: ${trainableParams.toLocaleString('en-US')} trainable parameters, Adam at ${values['fine-tune-lr']}, ${fineTuneEpochs} epochs.`);
+  if (backend.name === 'wasm') assertWasmTrainingFits(model, batchSize);
+  (best = Infinity), (waited = 0);
+  const start = state.epoch;
+  await model.fitDataset(pipeline(train, { size: inputSize, classes, batchSize, augment: true }), {
+    epochs: start + fineTuneEpochs,
+    initialEpoch: start,
+    validationData: pipeline(validation, { size: inputSize, classes, batchSize, augment: false }),
+    callbacks,
+    verbose: 0,
+  });
+}
 
 await mkdir(out, { recursive: true });
 await writeFile(join(out, 'history.json'), `${JSON.stringify({ ...state, seconds: (performance.now() - started) / 1000, backend: backend.name }, null, 2)}\n`);

@@ -1,0 +1,131 @@
+/*
+ * The CLI's commands: their arguments, the flags each takes, and their help.
+ * A flag that a command does not list is refused (exit 2), never ignored.
+ */
+import { listPresets } from '../src/index.js';
+
+/** A command's arguments, flags and help text. */
+export interface CommandSpec {
+  /** Positional arguments, e.g. `<weights.h5> <outDir>`. */
+  args: string;
+  /** How many positionals it takes: exactly `min` when `max` equals it. */
+  min: number;
+  max: number;
+  /** The flags it takes (without `--`). */
+  flags: readonly string[];
+  /** One line for the command list. */
+  summary: string;
+  /** Its help text, after the usage line. */
+  help: string;
+}
+
+const MODEL_FLAGS = ['preset', 'classes', 'input', 'no-top', 'output-stride', 'allow-small-input'] as const;
+
+/** Every flag's help line. */
+export const FLAG_HELP: Record<string, string> = {
+  preset: `--preset P            Variant: ${listPresets().join(', ')} (default: keras).`,
+  classes: '--classes N           Classifier units with the top (default: 1000).',
+  input: "--input H,W,C         Input shape, e.g. 299,299,3 (default: the preset's).",
+  'no-top': '--no-top              Leave out the pooling and classifier.',
+  'output-stride': '--output-stride 8|16|32  Dilate the last units instead of striding (default: 32).',
+  'allow-small-input': '--allow-small-input   Accept inputs from 32 up to 70 pixels, which Keras refuses.',
+  quantize: '--quantize float16|uint8  Store weights at 2 or 1 byte each (default: float32).',
+  batch: '--batch N             A fixed batch size (default: dynamic).',
+  weights: "--weights W           imagenet (Keras' files, downloaded and cached), a Keras .h5 file, or random (default: imagenet).",
+  top: '--top K               How many classes to print per image (default: 5).',
+  cam: '--cam out.png         Write a Grad-CAM heatmap of the top class over the image (one image only).',
+  engine: '--engine tfjs|onnx    Classify with TensorFlow.js or with ONNX Runtime (onnxruntime-node) (default: tfjs).',
+  json: '--json                Print JSON instead of a table.',
+};
+
+/** The commands by name. */
+export const COMMANDS: Record<string, CommandSpec> = {
+  summary: {
+    args: '',
+    min: 0,
+    max: 0,
+    flags: MODEL_FLAGS,
+    summary: 'Build the model and print its layer table and parameter counts.',
+    help: 'Builds the model the flags describe and prints one row per layer (name, class, output shape,\nparameters, weight shapes) and the parameter counts.',
+  },
+  convert: {
+    args: '<weights.h5|model.keras|model.h5> <outDir>',
+    min: 2,
+    max: 2,
+    flags: [...MODEL_FLAGS, 'quantize'],
+    summary: 'Write Keras weights or a Keras model file as a TensorFlow.js layers model (model.json + shards).',
+    help:
+      'Loads Keras HDF5 weights (e.g. the official ImageNet files) into the matching model and writes\n' +
+      'a TensorFlow.js layers model that tf.loadLayersModel loads without xception-ts. A whole Keras model\n' +
+      'file (.keras archive, or .h5 from model.save, Keras 1 to 3) needs no preset: the model comes from the file.',
+  },
+  'export-onnx': {
+    args: '<weights.h5|random> <model.onnx>',
+    min: 2,
+    max: 2,
+    flags: [...MODEL_FLAGS, 'batch'],
+    summary: 'Write an ONNX model (opset 13, NHWC float32) for ONNX Runtime.',
+    help: "Loads Keras HDF5 weights (or 'random' for untrained weights) and writes an ONNX model\n(input 'input' NHWC float32, output 'output').",
+  },
+  inspect: {
+    args: '<file.keras|file.h5>',
+    min: 1,
+    max: 1,
+    flags: [],
+    summary: "Print a Keras file's format, Keras version, layer table and parameter count.",
+    help: 'Reads a Keras file (a .keras archive, a full-model .h5 from model.save, or save_weights weights)\nand prints its format, the Keras version that wrote it, its layers and parameter count, and\nwhy it cannot be loaded, if it cannot.',
+  },
+  'export-keras': {
+    args: '<weights.h5|model.keras|model.h5|random> <out.keras|out.weights.h5|out.h5>',
+    min: 2,
+    max: 2,
+    flags: MODEL_FLAGS,
+    summary: 'Write a model as a Keras file (.keras archive, Keras 3 or Keras 2 weights).',
+    help:
+      'Writes a model as a Keras file, chosen by the output name: .keras (Keras 3 archive),\n' +
+      '.weights.h5 (Keras 3 weights) or .h5 (Keras 2 save_weights layout). The source is Keras weights\n' +
+      "for the model the flags describe, 'random', or a whole Keras model file (then no flags).",
+  },
+  classify: {
+    args: '<image…>',
+    min: 1,
+    max: Number.POSITIVE_INFINITY,
+    flags: ['weights', 'preset', 'classes', 'input', 'allow-small-input', 'top', 'cam', 'engine', 'json'],
+    summary: 'Classify PNG/JPEG images; optionally write a Grad-CAM overlay.',
+    help:
+      "Decodes each PNG or JPEG, resizes it to the model's input, applies Xception's preprocessing and\n" +
+      'prints the top classes (ImageNet labels with 1000 classes). With --cam, also writes the Grad-CAM\n' +
+      "heatmap of the top class (layer block14_sepconv2_act for 'keras') over the image as a PNG.\n" +
+      "Runs on TensorFlow.js' wasm backend when @tensorflow/tfjs-backend-wasm is installed (about a second\n" +
+      "per 299×299 image), else on 'cpu' (about 15 s).",
+  },
+};
+
+/** The usage line of one command. */
+export function usageLine(name: string): string {
+  const spec = COMMANDS[name]!;
+  const flags = spec.flags.map((f) => `[--${f}${FLAG_HELP[f]!.match(/^--\S+ (\S+)/)?.[1] ? ' ' + FLAG_HELP[f]!.match(/^--\S+ (\S+)/)![1] : ''}]`);
+  return `xception-ts ${name}${spec.args ? ` ${spec.args}` : ''} ${flags.join(' ')}`;
+}
+
+/** `xception-ts help <command>`. */
+export function commandHelp(name: string): string {
+  const spec = COMMANDS[name]!;
+  return `Usage: ${usageLine(name)}\n\n${spec.help}\n\nOptions:\n${spec.flags.map((f) => `  ${FLAG_HELP[f]}`).join('\n')}`;
+}
+
+/** `xception-ts --help`. */
+export function generalHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'Usage: xception-ts <command> [options]',
+    '',
+    'Commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]!.summary}`),
+    `  ${'help'.padEnd(width)}  Show a command's options: xception-ts help <command>.`,
+    '',
+    '  --version  Print the version.',
+    '  --help     Show this text.',
+  ].join('\n');
+}

@@ -1,0 +1,95 @@
+/*
+ * Type-checks every TypeScript/JavaScript block of README.md and
+ * docs/guides/*.md as a complete program (tsc --strict, against the built
+ * package: run `npm run build` first) and runs those marked `<!-- run -->`.
+ * Conventions: scripts/doc-snippets.ts.
+ *
+ *   npx tsx scripts/check-doc-snippets.ts [--no-run] [--run-all] [--timeout=S] [--report-only] [files…]
+ *
+ * --run-all runs every block that type-checks, marked or not (to measure them);
+ * --timeout sets the run limit per block (default 60 s).
+ *
+ * Prints one line per failing block (file:line and the first errors) and
+ * exits 1 if any failed (0 with --report-only).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { extractSnippets, programOf, type DocSnippet } from './doc-snippets.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const noRun = args.includes('--no-run');
+const reportOnly = args.includes('--report-only');
+const runAll = args.includes('--run-all');
+const timeoutSeconds = Number(args.find((a) => a.startsWith('--timeout='))?.slice('--timeout='.length) ?? 60);
+const files = args.filter((a) => !a.startsWith('--'));
+const markdown = files.length
+  ? files
+  : ['README.md', ...readdirSync(join(root, 'docs/guides')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/guides/${f}`)];
+
+if (!existsSync(join(root, 'dist/index.d.ts'))) {
+  console.error('check-doc-snippets: dist/ is missing; run `npm run build` first.');
+  process.exit(2);
+}
+
+// Inside the package, so that `import … from 'xception-ts'` resolves to the built package (self-reference).
+const work = join(root, '.doc-snippets');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work);
+const snippets: (DocSnippet & { path: string })[] = [];
+for (const file of markdown) {
+  extractSnippets(file, readFileSync(join(root, file), 'utf8')).forEach((snippet, index) => {
+    if (snippet.skip) return;
+    const name = `${file.replace(/[/.]/g, '_')}_${String(index + 1).padStart(2, '0')}_L${snippet.line}.${snippet.language === 'ts' ? 'ts' : 'mts'}`;
+    const path = join(work, name);
+    writeFileSync(path, programOf(snippet));
+    snippets.push({ ...snippet, path });
+  });
+}
+writeFileSync(
+  join(work, 'tsconfig.json'),
+  JSON.stringify({
+    compilerOptions: {
+      strict: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'],
+      types: ['node'], noEmit: true, skipLibCheck: true, allowJs: true, checkJs: true, esModuleInterop: true,
+    },
+    include: ['*.ts', '*.mts'],
+  }),
+);
+
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', work], { encoding: 'utf8' });
+const errors = new Map<string, string[]>();
+for (const line of tsc.stdout.split('\n')) {
+  const match = /^(.+?)\((\d+),\d+\): (error TS\d+: .*)$/.exec(line);
+  if (!match) continue;
+  const path = join(work, match[1]!.replace(/^.*\.doc-snippets\//, ''));
+  errors.set(path, [...(errors.get(path) ?? []), `line ${match[2]}: ${match[3]}`]);
+}
+
+let failed = 0;
+for (const snippet of snippets) {
+  const where = `${snippet.file}:${snippet.line}`;
+  const typeErrors = errors.get(snippet.path);
+  if (typeErrors) {
+    failed++;
+    console.log(`FAIL ${where} type-check (${typeErrors.length} error${typeErrors.length > 1 ? 's' : ''}): ${typeErrors.slice(0, 3).join(' | ')}`);
+    continue;
+  }
+  if (!(snippet.run || runAll) || noRun) {
+    console.log(`ok   ${where} type-checks${snippet.run ? ' (run skipped: --no-run)' : ''}`);
+    continue;
+  }
+  const started = performance.now();
+  const result = spawnSync(process.execPath, ['--import', 'tsx', snippet.path], { cwd: root, encoding: 'utf8', timeout: timeoutSeconds * 1000 });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (result.status === 0) {
+    console.log(`ok   ${where} type-checks and runs (${seconds} s)`);
+  } else {
+    failed++;
+    const reason = result.error ? `${String(result.error.message)} (limit ${timeoutSeconds} s)` : (result.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? `exit ${result.status}`);
+    console.log(`FAIL ${where} run (${seconds} s): ${reason}`);
+  }
+}
+console.log(`\n${snippets.length} blocks in ${markdown.length} files (${relative(root, work)}/): ${snippets.length - failed} ok, ${failed} failed.`);
+process.exit(failed > 0 && !reportOnly ? 1 : 0);
