@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { countParameters, loadKerasModel, XceptionWeightsError } from '../src/index.js';
 import { isZip } from '../src/keras/keras-archive.js';
 import { Hdf5Reader } from '../src/weights/hdf5-reader.js';
+import { describeFsError } from '../src/platform/fs-error.js';
 import { writeLayersModel } from './convert.js';
 import type { Quantization } from './quantize.js';
 import type { CliIo } from './run-cli.js';
@@ -15,7 +16,7 @@ export async function isKerasModelFile(path: string): Promise<boolean> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new XceptionWeightsError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new XceptionWeightsError(`cannot read the weight file ${path}: ${describeFsError(error)}.`);
   }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   if (isZip(buffer)) return true;

@@ -94,7 +94,7 @@ describe('xception-ts convert and export-keras with Keras model files', () => {
     model.dispose();
     const usage = await run('export-keras', 'random');
     expect(usage.code).toBe(2);
-    expect(usage.err).toContain('export-keras takes <source> <out.keras|out.weights.h5|out.h5>; got random');
+    expect(usage.err).toContain('export-keras takes <weights.h5|model.keras|model.h5|random> <out.keras|out.weights.h5|out.h5>; got "random".');
   });
 });
 

@@ -32,7 +32,7 @@ describe('the CLI as a Unix tool', () => {
     expect(await run('help', 'train')).toEqual({
       code: 2,
       out: '',
-      err: "xception-ts: help: unknown command \"train\"; the commands are summary, convert, export-onnx, classify.\nTry 'xception-ts --help'.",
+      err: "xception-ts: help: unknown command \"train\"; the commands are summary, convert, export-onnx, inspect, export-keras, classify.\nTry 'xception-ts --help'.",
     });
   });
 
