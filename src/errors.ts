@@ -67,3 +67,31 @@ export class XceptionWeightsError extends XceptionError {
   /** Always `'XceptionWeightsError'`. */
   override name = 'XceptionWeightsError';
 }
+
+/**
+ * Thrown when a model cannot be trained as asked: a layer the training graph
+ * cannot differentiate, a model not built from this library's blocks, a batch
+ * whose images or labels do not fit the model (shape, batch size, non-finite
+ * values, class ids out of range), a loss that became non-finite, a trainer
+ * used after `dispose()`. The message names the layer or the value and says
+ * what is allowed. The weights, moving statistics and optimizer state were
+ * left as they were before the call.
+ *
+ * @example
+ * ```ts
+ * import { XceptionTrainingError } from 'xception-ts';
+ * import { createOnnxTrainer } from 'xception-ts/onnx';
+ *
+ * const trainer = await createOnnxTrainer(model);
+ * try {
+ *   await trainer.trainOnBatch(images, labels);
+ * } catch (error) {
+ *   // "labels: expected shape [8, 10] (one-hot, as many rows as images); got [8, 5]."
+ *   if (error instanceof XceptionTrainingError) console.error(error.message);
+ * }
+ * ```
+ */
+export class XceptionTrainingError extends XceptionError {
+  /** Always `'XceptionTrainingError'`. */
+  override name = 'XceptionTrainingError';
+}
