@@ -67,3 +67,28 @@ export class XceptionWeightsError extends XceptionError {
   /** Always `'XceptionWeightsError'`. */
   override name = 'XceptionWeightsError';
 }
+
+/**
+ * Thrown when a model cannot be turned into a training graph, or a training
+ * setting is out of range: a layer the graph cannot differentiate (the
+ * message names the layer, its class and what the graph supports), a model
+ * not built from xception-ts' blocks (several inputs or outputs, an input of
+ * unknown size), an unknown optimizer or loss, a negative weight decay.
+ * Nothing was built.
+ *
+ * @example
+ * ```ts
+ * import { XceptionTrainingError } from 'xception-ts';
+ * import { createOnnxTrainer } from 'xception-ts/onnx';
+ *
+ * try {
+ *   await createOnnxTrainer(model, { optimizer: { type: 'adam' } });
+ * } catch (error) {
+ *   if (error instanceof XceptionTrainingError) console.error(error.message);
+ * }
+ * ```
+ */
+export class XceptionTrainingError extends XceptionError {
+  /** Always `'XceptionTrainingError'`. */
+  override name = 'XceptionTrainingError';
+}
