@@ -27,6 +27,8 @@ describe('API surface', () => {
     expect(exportsOf('src/onnx/index.ts').map((s) => s.name).sort()).toEqual([
       'ClassScore', 'ExportOnnxOptions', 'ONNX_OPSET', 'OnnxClassifier', 'OnnxClassifierOptions', 'OnnxRuntime',
       'OrtSession', 'PixelTensor', 'Pixels', 'createOnnxClassifier', 'exportOnnx',
+      'createOnnxTrainer', 'OnnxTrainer', 'LearningRateSchedule', 'OnnxLossOptions', 'OnnxOptimizerOptions', 'OnnxTrainerOptions',
+      'OnnxBatchSource', 'OnnxEvaluateOptions', 'OnnxFitOptions', 'OnnxTrainingCallbacks', 'OnnxTrainingHistory', 'OnnxTrainingLogs',
     ].sort());
   });
 
