@@ -43,7 +43,7 @@ export type OnnxOptimizerOptions =
  * The loss of {@link OnnxTrainerOptions}: `'categoricalCrossentropy'` takes
  * one-hot labels `[batch, classes]`, `'sparseCategoricalCrossentropy'` takes
  * class ids `[batch]` (int32 or float32 holding integers). An object adds
- * Keras' label smoothing (categorical only).
+ * Keras' label smoothing (targets (1 − s)·y + s / classes).
  *
  * @example
  * ```ts

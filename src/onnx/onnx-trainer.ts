@@ -1,4 +1,4 @@
-import { reshape, tensor, tensor2d, tidy, transpose, type Tensor, type Tensor2D } from '@tensorflow/tfjs-core';
+import { tensor, tensor2d, type Tensor, type Tensor2D } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { XceptionTrainingError } from '../errors.js';
 import { buildEvaluationGraph } from '../training/onnx-graph/build-evaluation-graph.js';
@@ -276,20 +276,20 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
 
   const syncToModel = async () => {
     const entries = first.graph.state.filter((e) => e.variable && (e.kind === 'trainable' || e.kind === 'movingStatistic'));
-    const values = tidy(() =>
-      entries.map((entry) => {
-        const variable = entry.variable!;
-        let value: Tensor = tensor(state.get(entry.input)!.data as Float32Array, [...entry.shape], 'float32');
-        if (entry.fromOnnx?.reshape) value = reshape(value, entry.fromOnnx.reshape);
-        if (entry.fromOnnx?.perm) value = transpose(value, entry.fromOnnx.perm);
-        if (value.shape.join(',') !== variable.shape.join(',')) {
-          throw new XceptionTrainingError(`syncToModel: ${variable.name} has shape [${variable.shape}], but its ONNX state ${entry.input} maps to [${value.shape}].`);
-        }
-        return value;
-      }),
-    );
-    entries.forEach((entry, i) => entry.variable!.write(values[i]!));
-    values.forEach((value) => value.dispose());
+    // All values are computed before any variable is written: all of them change, or none.
+    const values = entries.map((entry) => {
+      const variable = entry.variable!;
+      const { data, shape } = fromOnnxLayout(state.get(entry.input)!.data as Float32Array, entry);
+      if (shape.join(',') !== variable.shape.join(',')) {
+        throw new XceptionTrainingError(`syncToModel: ${variable.name} has shape [${variable.shape}], but its ONNX state ${entry.input} maps to [${shape}].`);
+      }
+      return data;
+    });
+    entries.forEach((entry, i) => {
+      const value = tensor(values[i]!, entry.variable!.shape as number[], 'float32');
+      entry.variable!.write(value);
+      value.dispose();
+    });
   };
 
   const fitLoop = async (
@@ -432,25 +432,62 @@ function describeModel(model: LayersModel): { inputShape: [number, number, numbe
 /** Training state at the start: the model's variables in the graph's layout, zero slots, step 0. */
 function initialState(entries: StateEntry[], Tensor: TensorConstructor): Map<string, OrtTensor> {
   const state = new Map<string, OrtTensor>();
-  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   for (const entry of entries) {
     let data: Float32Array;
     if (entry.variable) {
-      data = tidy(() => {
-        let value: Tensor = entry.variable!.read();
-        if (entry.toOnnx?.perm) value = transpose(value, entry.toOnnx.perm);
-        if (entry.toOnnx?.reshape) value = reshape(value, entry.toOnnx.reshape);
-        if (value.size !== size(entry.shape)) {
-          throw new XceptionTrainingError(`${entry.variable!.name}: its value has ${value.size} elements, but the graph's ${entry.input} has shape [${entry.shape}].`);
-        }
-        return Float32Array.from(value.dataSync() as Float32Array);
-      });
+      const variable = entry.variable;
+      data = toOnnxLayout(variable.read().dataSync() as Float32Array, variable.shape as number[], entry);
+      if (data.length !== sizeOf(entry.shape)) {
+        throw new XceptionTrainingError(`${variable.name}: its value has ${data.length} elements, but the graph's ${entry.input} has shape [${entry.shape}].`);
+      }
     } else {
-      data = new Float32Array(size(entry.shape)).fill(entry.initial ?? 0);
+      data = new Float32Array(sizeOf(entry.shape)).fill(entry.initial ?? 0);
     }
     state.set(entry.input, new Tensor('float32', data, entry.shape));
   }
   return state;
+}
+
+/** A tfjs value in the graph's layout: transposed by `toOnnx.perm`, then reshaped (a new array). */
+function toOnnxLayout(values: Float32Array, shape: number[], entry: StateEntry): Float32Array {
+  return entry.toOnnx?.perm ? permute(values, shape, entry.toOnnx.perm) : Float32Array.from(values);
+}
+
+/** An ONNX value in tfjs' layout: reshaped by `fromOnnx.reshape`, then transposed by `fromOnnx.perm`. */
+function fromOnnxLayout(values: Float32Array, entry: StateEntry): { data: Float32Array; shape: number[] } {
+  const shape = entry.fromOnnx?.reshape ?? entry.shape;
+  const perm = entry.fromOnnx?.perm;
+  return perm ? { data: permute(values, shape, perm), shape: perm.map((axis) => shape[axis]!) } : { data: Float32Array.from(values), shape: [...shape] };
+}
+
+/**
+ * Transposes a row-major array of `shape` (rank ≤ 4) by `perm`, as tf.transpose does, in one
+ * pass (tfjs' cpu transpose takes seconds for Xception's largest kernels).
+ */
+function permute(values: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+  const rank = shape.length;
+  if (rank > 4 || perm.length !== rank) throw new XceptionTrainingError(`cannot permute a shape [${shape}] by [${perm}].`);
+  const strides = shape.map((_, axis) => shape.slice(axis + 1).reduce((a, b) => a * b, 1));
+  // Output axis k walks input axis perm[k]; pad to four axes of size 1 in front.
+  const dims = [1, 1, 1, 1];
+  const steps = [0, 0, 0, 0];
+  perm.forEach((axis, k) => {
+    dims[4 - rank + k] = shape[axis]!;
+    steps[4 - rank + k] = strides[axis]!;
+  });
+  const [d0, d1, d2, d3] = dims as [number, number, number, number];
+  const [s0, s1, s2, s3] = steps as [number, number, number, number];
+  const out = new Float32Array(values.length);
+  let o = 0;
+  for (let a = 0; a < d0; a++) {
+    for (let b = 0; b < d1; b++) {
+      for (let c = 0; c < d2; c++) {
+        let at = a * s0 + b * s1 + c * s2;
+        for (let d = 0; d < d3; d++, at += s3) out[o++] = values[at]!;
+      }
+    }
+  }
+  return out;
 }
 
 function sizeOf(shape: readonly number[]): number {
