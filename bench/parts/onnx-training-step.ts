@@ -81,6 +81,7 @@ for (const variant of values.variants.split(',')) {
   if (values.profile) console.error('profile:', session.endProfiling());
   await session.release();
   const m = median(times);
-  rows.push({ variant, medianMs: Math.round(m), imagesPerSecond: Number(((batch * 1000) / m).toFixed(1)), runs: times.map(Math.round) });
+  rows.push({ variant, medianMs: Math.round(m), minMs: Math.round(Math.min(...times)), imagesPerSecond: Number(((batch * 1000) / m).toFixed(1)), runs: times.map(Math.round) });
 }
-console.log(JSON.stringify({ preset: values.preset, size, batch, optimizer: values.optimizer, threads: Number(values.threads), rows }, null, 1));
+const load = (await import("node:os")).loadavg()[0]!.toFixed(1);
+console.log(JSON.stringify({ preset: values.preset, size, batch, optimizer: values.optimizer, threads: Number(values.threads), loadAverage1min: Number(load), rows }, null, 1));

@@ -91,12 +91,21 @@ export function conv2d(d: DifferentiableGraph, x: Value, kernel: Weight, bias: W
           ? g.op('Slice', [x.name, g.int64s([0, 0]), g.int64s([x.shape[2]!, x.shape[3]!]), g.int64s([2, 3]), g.int64s(geometry.strides)], `${hint}/strided_input`)
           : x.name;
         const pixels = geometry.outHeight * geometry.outWidth;
-        const xs = g.op('Reshape', [source, g.int64s([n, inChannels, pixels])], `${hint}/input_rows`);
-        const dys = g.op('Reshape', [dy, g.int64s([n, outChannels, pixels])], `${hint}/dy_rows`);
-        const xt = g.op('Transpose', [xs], `${hint}/input_cols`, [ints('perm', [0, 2, 1])]);
-        const perImage = g.op('MatMul', [dys, xt], `${hint}/kernel_grad_per_image`);
-        const summed = g.op('ReduceSum', [perImage, g.int64s([0])], `${hint}/kernel_grad_sum`, [int('keepdims', 0)]);
-        d.setWeightGradient(kernel, g.op('Reshape', [summed, g.int64s(kernel.shape)], `${hint}/kernel_grad`));
+        if (n * outChannels * inChannels > (outChannels + inChannels) * n * pixels) {
+          // Small maps, wide layers (middle and exit flow): per-image products would be larger
+          // than the maps, so bring the batch next to the pixels and make it one Gemm.
+          const rows = (value: string, channels: number, what: string) =>
+            g.op('Reshape', [g.op('Transpose', [value], `${hint}/${what}_cnhw`, [ints('perm', [1, 0, 2, 3])]), g.int64s([channels, n * pixels])], `${hint}/${what}_rows`);
+          const summed = g.op('Gemm', [rows(dy, outChannels, 'dy'), rows(source, inChannels, 'input')], `${hint}/kernel_grad_gemm`, [int('transB', 1)]);
+          d.setWeightGradient(kernel, g.op('Reshape', [summed, g.int64s(kernel.shape)], `${hint}/kernel_grad`));
+        } else {
+          const xs = g.op('Reshape', [source, g.int64s([n, inChannels, pixels])], `${hint}/input_rows`);
+          const dys = g.op('Reshape', [dy, g.int64s([n, outChannels, pixels])], `${hint}/dy_rows`);
+          const xt = g.op('Transpose', [xs], `${hint}/input_cols`, [ints('perm', [0, 2, 1])]);
+          const perImage = g.op('MatMul', [dys, xt], `${hint}/kernel_grad_per_image`);
+          const summed = g.op('ReduceSum', [perImage, g.int64s([0])], `${hint}/kernel_grad_sum`, [int('keepdims', 0)]);
+          d.setWeightGradient(kernel, g.op('Reshape', [summed, g.int64s(kernel.shape)], `${hint}/kernel_grad`));
+        }
       } else {
         d.setWeightGradient(kernel, swappedRoleFilterGradient(d, x, dy, geometry, 1, hint));
       }

@@ -64,7 +64,6 @@ async function expectStepsEqual(config: OptimizerConfig, optimizer: tf.Optimizer
     compared.push(entry.kind);
     tf.dispose([onnx, before]);
   }
-  // 6 trainable (stem, 2 separable kernels, BN gammas/betas ×… see below) and the moving statistics.
   expect(compared.filter((k) => k === 'trainable')).toHaveLength(model.trainableWeights.length);
   expect(compared.filter((k) => k === 'movingStatistic')).toHaveLength(4);
   tf.dispose([...images, ...labels]);
@@ -76,4 +75,54 @@ describe('optimizer steps equal model.trainOnBatch', () => {
   it('SGD with Nesterov momentum', () => expectStepsEqual({ type: 'sgd', momentum: 0.8, nesterov: true }, tf.train.momentum(0.05, 0.8, true), 0.05));
   it('plain SGD (tf.train.sgd)', () => expectStepsEqual({ type: 'sgd' }, tf.train.sgd(0.1), 0.1));
   it('Adam (tf.train.adam, epsilon 1e-7)', () => expectStepsEqual({ type: 'adam' }, tf.train.adam(0.01, 0.9, 0.999, 1e-7), 0.01));
+});
+
+/**
+ * Weight decay has no tfjs optimizer to compare with: one step's result is
+ * checked against the update rule computed here in float64 from the graph's
+ * own gradient output and the initial weights.
+ */
+describe('weight decay', () => {
+  it.each<[string, OptimizerConfig, (w: number, g: number, lr: number) => number]>([
+    ['SGD (coupled L2: g + λ·w)', { type: 'sgd', weightDecay: 0.1 }, (w, g, lr) => w - lr * (g + 0.1 * w)],
+    ['Adam (coupled L2)', { type: 'adam', weightDecay: 0.1 }, (w, g, lr) => {
+      const gd = g + 0.1 * w;
+      const mHat = ((1 - 0.9) * gd) / (1 - 0.9);
+      const vHat = ((1 - 0.999) * gd * gd) / (1 - 0.999);
+      return w - (lr * mHat) / (Math.sqrt(vHat) + 1e-7);
+    }],
+    ['AdamW (decoupled, default λ = 0.01)', { type: 'adamw' }, (w, g, lr) => {
+      const mHat = ((1 - 0.9) * g) / (1 - 0.9);
+      const vHat = ((1 - 0.999) * g * g) / (1 - 0.999);
+      return w - lr * (mHat / (Math.sqrt(vHat) + 1e-7) + 0.01 * w);
+    }],
+  ])('%s', async (_, config, rule) => {
+    const model = smallModel();
+    const graph = buildTrainingGraph(model, { optimizer: config, batchSize: 3, outputGradients: true });
+    const images = tf.randomUniform([3, 16, 16, 3], -1, 1, 'float32', 4);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2], 'int32'), 4).toFloat();
+    const feeds = stepFeeds(graph, images, labels, 0.05);
+    const session = await ort.InferenceSession.create(graph.bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+    const out = await session.run(feeds);
+    await session.release();
+    let checked = 0;
+    for (const entry of graph.state.filter((s) => s.kind === 'trainable')) {
+      const w0 = feeds[entry.input]!.data as Float32Array;
+      const g = out[graph.gradients![entry.input]!]!.data as Float32Array;
+      const w1 = out[entry.output]!.data as Float32Array;
+      let scale = 0;
+      for (let i = 0; i < w0.length; i++) scale = Math.max(scale, Math.abs(rule(w0[i]!, g[i]!, 0.05) - w0[i]!));
+      let excess = 0;
+      for (let i = 0; i < w0.length; i++) {
+        const expected = rule(w0[i]!, g[i]!, 0.05);
+        // 1e-4 of the largest update, plus the float32 rounding of the stored weight.
+        excess = Math.max(excess, Math.abs(w1[i]! - expected) - (1e-4 * scale + 2 ** -22 * Math.abs(expected)));
+      }
+      expect(excess, entry.input).toBeLessThanOrEqual(0);
+      checked++;
+    }
+    expect(checked).toBe(model.trainableWeights.length);
+    tf.dispose([images, labels]);
+    model.dispose();
+  });
 });
