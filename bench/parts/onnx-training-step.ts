@@ -52,8 +52,11 @@ function feedsOf(graph: TrainingGraph): Record<string, ort.Tensor> {
   return feeds;
 }
 
-const rows: { variant: string; medianMs: number; imagesPerSecond: number; runs: number[] }[] = [];
-for (const variant of values.variants.split(',')) {
+// Every variant gets its own session; runs are interleaved (variant A, B, A, B, …) so that a
+// change in the machine's load (it is shared) falls on all of them alike.
+const variants = values.variants.split(',');
+const sessions = [];
+for (const variant of variants) {
   const graph = buildTrainingGraph(model, {
     optimizer: { type: values.optimizer as 'adam' },
     batchSize: batch,
@@ -64,21 +67,25 @@ for (const variant of values.variants.split(',')) {
     intraOpNumThreads: Number(values.threads),
     interOpNumThreads: 1,
     enableProfiling: values.profile,
-    ...(values.profile ? { profileFilePrefix: 'onnx-training-step' } : {}),
+    ...(values.profile ? { profileFilePrefix: `onnx-training-step-${variant}` } : {}),
   });
-  let feeds = feedsOf(graph);
-  const times: number[] = [];
-  for (let i = 0; i <= runs; i++) {
+  sessions.push({ variant, graph, session, feeds: feedsOf(graph), times: [] as number[] });
+}
+for (let i = 0; i <= runs; i++) {
+  for (const entry of sessions) {
     const start = performance.now();
-    const out = await session.run(feeds);
+    const out = await entry.session.run(entry.feeds);
     const ms = performance.now() - start;
-    if (i > 0) times.push(ms); // the first run is the warm-up
+    if (i > 0) entry.times.push(ms); // the first run is the warm-up
     // Feed the new state back, as the trainer does.
-    const next = { ...feeds };
-    for (const entry of graph.state) if (entry.output !== entry.input) next[entry.input] = out[entry.output]!;
-    feeds = next;
+    const next = { ...entry.feeds };
+    for (const state of entry.graph.state) if (state.output !== state.input) next[state.input] = out[state.output]!;
+    entry.feeds = next;
   }
-  if (values.profile) console.error('profile:', session.endProfiling());
+}
+const rows = [];
+for (const { variant, session, times } of sessions) {
+  if (values.profile) session.endProfiling();
   await session.release();
   const m = median(times);
   rows.push({ variant, medianMs: Math.round(m), minMs: Math.round(Math.min(...times)), imagesPerSecond: Number(((batch * 1000) / m).toFixed(1)), runs: times.map(Math.round) });

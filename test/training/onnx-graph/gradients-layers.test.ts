@@ -59,6 +59,17 @@ describe('training graph gradients equal tfjs on every layer kind', () => {
     model.dispose();
   });
 
+  it.each(['taps', 'patches'] as const)("the '%s' depthwise filter gradient (the bench's alternatives) equals tfjs too", async (depthwiseFilterGradient) => {
+    const { model } = smallModel('avg', false);
+    const result = await compareGradients(
+      model,
+      (batchSize) => buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true, formulation: { depthwiseFilterGradient } }),
+      { batchSize: 2 },
+    );
+    expect(worst(result.errors)[1]).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
   it('sparse labels with label smoothing', async () => {
     const { model } = smallModel('avg', false);
     const loss = { type: 'sparseCategoricalCrossentropy', labelSmoothing: 0.2 } as const;
