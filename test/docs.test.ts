@@ -44,7 +44,7 @@ describe('API surface', () => {
       'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',
       'MiddleFlowOptions', 'Padding', 'ParameterCounts', 'SeparableBlockOptions', 'XCEPTION_PRESETS',
-      'XceptionConfigError', 'XceptionError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset', 'XceptionTrainingError',
+      'XceptionConfigError', 'XceptionError', 'XceptionTrainingError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
     ].sort());

@@ -103,6 +103,10 @@ export interface GradientComparison {
   loss: [number, number];
   /** Per trainable weight (tfjs variable name): max |onnx − tfjs| / max |tfjs|. */
   errors: Map<string, number>;
+  /** Per trainable weight: max |onnx − tfjs|. */
+  absoluteErrors: Map<string, number>;
+  /** Per trainable weight: max |tfjs gradient|. */
+  scales: Map<string, number>;
 }
 
 /**
@@ -110,6 +114,13 @@ export interface GradientComparison {
  * every trainable weight's gradient with tfjs' `tf.variableGrads` of
  * `tf.losses.softmaxCrossEntropy` on the model's logits in training mode
  * (an independent computation: tfjs' own kernels and autodiff).
+ *
+ * Where a ReLU's input is within float32 rounding of 0, or two values of a
+ * max-pooling window are that close, the gradient depends on rounding: tfjs
+ * and ONNX Runtime round differently and may route it differently (seen as
+ * 1e-2–3e-1 errors in the layers before such a point, on a few random
+ * seeds). The tests use seeds without such a point; {@link nearKinks} lists
+ * candidates when a comparison fails.
  */
 export async function compareGradients(
   model: tf.LayersModel,
@@ -131,14 +142,73 @@ export async function compareGradients(
     return tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, labelSmoothing) as tf.Scalar;
   }, variables);
   const errors = new Map<string, number>();
+  const absoluteErrors = new Map<string, number>();
+  const scales = new Map<string, number>();
   for (const entry of graph.state.filter((s) => s.kind === 'trainable')) {
+    const name = entry.variable!.name;
     const actual = fromOnnx(entry, outputs[graph.gradients![entry.input]!]!.data as Float32Array);
-    errors.set(entry.variable!.name, relativeError(actual, grads[entry.variable!.name]!));
+    const expected = grads[name]!;
+    errors.set(name, relativeError(actual, expected));
+    absoluteErrors.set(name, tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]!));
+    scales.set(name, tf.tidy(() => tf.max(tf.abs(expected)).dataSync()[0]!));
     actual.dispose();
   }
   const loss: [number, number] = [outputs[graph.loss]!.data[0] as number, value.dataSync()[0]!];
   tf.dispose([value, ...Object.values(grads), images, oneHot, labels]);
-  return { loss, errors };
+  return { loss, errors, absoluteErrors, scales };
+}
+
+/**
+ * Layers whose input, on tfjs' training-mode forward pass, has a ReLU input
+ * within 1e-6 of the layer's largest |value| from 0, or a max-pool window
+ * whose two largest values are that close: where the gradient is not
+ * determined by the math but by rounding.
+ */
+export function nearKinks(model: tf.LayersModel, images: tf.Tensor): string[] {
+  const relus = model.layers.filter((l) => (l.getConfig() as { activation?: string }).activation === 'relu' && l.getClassName() === 'Activation');
+  const pools = model.layers.filter((l) => l.getClassName() === 'MaxPooling2D');
+  const probes = [...relus, ...pools];
+  if (probes.length === 0) return [];
+  const probe = tf.model({ inputs: model.inputs, outputs: probes.map((l) => (l.input as tf.SymbolicTensor)) });
+  const found: string[] = [];
+  const values = tf.tidy(() =>
+    ([] as tf.Tensor[]).concat(probe.apply(images, { training: true }) as tf.Tensor | tf.Tensor[]).map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape })),
+  );
+  probes.forEach((layer, index) => {
+    const { data, shape } = values[index]!;
+    const scale = data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const tolerance = 1e-6 * scale;
+    if (index < relus.length) {
+      const close = data.filter((v) => Math.abs(v) < tolerance).length;
+      if (close > 0) found.push(`${layer.name}: ${close} ReLU inputs within ${tolerance.toExponential(1)} of 0`);
+      return;
+    }
+    const [n, h, w, c] = shape as [number, number, number, number];
+    const config = layer.getConfig() as { poolSize: [number, number]; strides: [number, number]; padding: string };
+    const [kh, kw] = config.poolSize;
+    const [sh, sw] = config.strides;
+    const outH = config.padding === 'same' ? Math.ceil(h / sh) : Math.floor((h - kh) / sh) + 1;
+    const outW = config.padding === 'same' ? Math.ceil(w / sw) : Math.floor((w - kw) / sw) + 1;
+    const top = config.padding === 'same' ? Math.floor(Math.max((outH - 1) * sh + kh - h, 0) / 2) : 0;
+    const left = config.padding === 'same' ? Math.floor(Math.max((outW - 1) * sw + kw - w, 0) / 2) : 0;
+    let close = 0;
+    for (let b = 0; b < n; b++) for (let i = 0; i < outH; i++) for (let j = 0; j < outW; j++) for (let ch = 0; ch < c; ch++) {
+      let first = -Infinity;
+      let second = -Infinity;
+      for (let a = 0; a < kh; a++) for (let d = 0; d < kw; d++) {
+        const y = i * sh - top + a;
+        const x = j * sw - left + d;
+        if (y < 0 || y >= h || x < 0 || x >= w) continue;
+        const v = data[((b * h + y) * w + x) * c + ch]!;
+        if (v > first) [first, second] = [v, first];
+        else if (v > second) second = v;
+      }
+      // Ties at or below 0 after a ReLU get no gradient either way.
+      if (first - second < tolerance && first > tolerance) close++;
+    }
+    if (close > 0) found.push(`${layer.name}: ${close} windows with two maxima within ${tolerance.toExponential(1)}`);
+  });
+  return found;
 }
 
 /** The largest error of a comparison, with its weight's name. */
@@ -146,4 +216,21 @@ export function worst(errors: Map<string, number>): [string, number] {
   let result: [string, number] = ['', 0];
   for (const [name, error] of errors) if (!(error <= result[1])) result = [name, error];
   return result;
+}
+
+/**
+ * Random weights as test/helpers/randomize.ts draws them (BN statistics far
+ * from the identity), but every tensor seeded: randomize() seeds the first
+ * weight with 0, which tfjs treats as "no seed".
+ */
+export function randomizeSeeded(model: tf.LayersModel, seed = 1): void {
+  tf.tidy(() => model.setWeights(model.weights.map((w, i) => {
+    const name = w.originalName;
+    const shape = w.shape as number[];
+    const s = seed * 100_000 + i + 1;
+    if (name.endsWith('moving_variance')) return tf.randomUniform(shape, 0.2, 3, 'float32', s);
+    if (name.endsWith('moving_mean') || name.endsWith('beta')) return tf.randomNormal(shape, 0, 0.5, 'float32', s);
+    if (name.endsWith('gamma')) return tf.randomUniform(shape, 0.5, 1.5, 'float32', s);
+    return tf.randomNormal(shape, 0, Math.sqrt(2 / shape.slice(0, -1).reduce((a, b) => a * b, 1)), 'float32', s);
+  })));
 }

@@ -55,8 +55,14 @@ function attributes(geometry: WindowGeometry): Attribute[] {
 const isPointwise = (geometry: WindowGeometry) =>
   geometry.kernel[0] === 1 && geometry.kernel[1] === 1 && geometry.pads.every((p) => p === 0);
 
-/** How the depthwise filter gradient is computed (both are measured by the bench). */
-export type DepthwiseFilterGradient = 'groupedConv' | 'taps';
+/**
+ * How the depthwise filter gradient is computed (all measured by the bench):
+ * 'groupedConv' one convolution of the input by the output gradient with
+ * N·C groups; 'taps' one Mul + ReduceSum per kernel tap; 'patches' the
+ * taps as channels of one convolution with a constant one-hot kernel, then a
+ * batched MatMul with the output gradient.
+ */
+export type DepthwiseFilterGradient = 'groupedConv' | 'taps' | 'patches';
 
 /** Formulation switches, for measuring alternatives. */
 export interface ConvFormulation {
@@ -91,12 +97,21 @@ export function conv2d(d: DifferentiableGraph, x: Value, kernel: Weight, bias: W
           ? g.op('Slice', [x.name, g.int64s([0, 0]), g.int64s([x.shape[2]!, x.shape[3]!]), g.int64s([2, 3]), g.int64s(geometry.strides)], `${hint}/strided_input`)
           : x.name;
         const pixels = geometry.outHeight * geometry.outWidth;
-        const xs = g.op('Reshape', [source, g.int64s([n, inChannels, pixels])], `${hint}/input_rows`);
-        const dys = g.op('Reshape', [dy, g.int64s([n, outChannels, pixels])], `${hint}/dy_rows`);
-        const xt = g.op('Transpose', [xs], `${hint}/input_cols`, [ints('perm', [0, 2, 1])]);
-        const perImage = g.op('MatMul', [dys, xt], `${hint}/kernel_grad_per_image`);
-        const summed = g.op('ReduceSum', [perImage, g.int64s([0])], `${hint}/kernel_grad_sum`, [int('keepdims', 0)]);
-        d.setWeightGradient(kernel, g.op('Reshape', [summed, g.int64s(kernel.shape)], `${hint}/kernel_grad`));
+        if (n * outChannels * inChannels > (outChannels + inChannels) * n * pixels) {
+          // Small maps, wide layers (middle and exit flow): per-image products would be larger
+          // than the maps, so bring the batch next to the pixels and make it one Gemm.
+          const rows = (value: string, channels: number, what: string) =>
+            g.op('Reshape', [g.op('Transpose', [value], `${hint}/${what}_cnhw`, [ints('perm', [1, 0, 2, 3])]), g.int64s([channels, n * pixels])], `${hint}/${what}_rows`);
+          const summed = g.op('Gemm', [rows(dy, outChannels, 'dy'), rows(source, inChannels, 'input')], `${hint}/kernel_grad_gemm`, [int('transB', 1)]);
+          d.setWeightGradient(kernel, g.op('Reshape', [summed, g.int64s(kernel.shape)], `${hint}/kernel_grad`));
+        } else {
+          const xs = g.op('Reshape', [source, g.int64s([n, inChannels, pixels])], `${hint}/input_rows`);
+          const dys = g.op('Reshape', [dy, g.int64s([n, outChannels, pixels])], `${hint}/dy_rows`);
+          const xt = g.op('Transpose', [xs], `${hint}/input_cols`, [ints('perm', [0, 2, 1])]);
+          const perImage = g.op('MatMul', [dys, xt], `${hint}/kernel_grad_per_image`);
+          const summed = g.op('ReduceSum', [perImage, g.int64s([0])], `${hint}/kernel_grad_sum`, [int('keepdims', 0)]);
+          d.setWeightGradient(kernel, g.op('Reshape', [summed, g.int64s(kernel.shape)], `${hint}/kernel_grad`));
+        }
       } else {
         d.setWeightGradient(kernel, swappedRoleFilterGradient(d, x, dy, geometry, 1, hint));
       }
@@ -140,7 +155,11 @@ export function depthwiseConv2d(
     if (kernel.trainable) {
       d.setWeightGradient(
         kernel,
-        formulation.depthwiseFilterGradient === 'taps' ? depthwiseFilterGradientByTaps(d, x, dy, geometry, hint) : swappedRoleFilterGradient(d, x, dy, geometry, channels, hint),
+        formulation.depthwiseFilterGradient === 'taps'
+          ? depthwiseFilterGradientByTaps(d, x, dy, geometry, hint)
+          : formulation.depthwiseFilterGradient === 'patches'
+            ? depthwiseFilterGradientByPatches(d, x, dy, geometry, hint)
+            : swappedRoleFilterGradient(d, x, dy, geometry, channels, hint),
       );
     }
     if (d.needsGradient(x)) {
@@ -246,4 +265,23 @@ function depthwiseFilterGradientByTaps(d: DifferentiableGraph, x: Value, dy: str
   const unsqueezed = taps.map((t) => g.op('Unsqueeze', [t, g.int64s([1])], `${t}_col`));
   const stacked = g.op('Concat', unsqueezed, `${hint}/kernel_grad_taps`, [int('axis', 1)]);
   return g.op('Reshape', [stacked, g.int64s([channels, 1, geometry.kernel[0], geometry.kernel[1]])], `${hint}/kernel_grad`);
+}
+
+/** The depthwise filter gradient from the input's patches (a constant one-hot convolution) and a batched MatMul. */
+function depthwiseFilterGradientByPatches(d: DifferentiableGraph, x: Value, dy: string, geometry: WindowGeometry, hint: string): string {
+  const { g } = d;
+  const [n, channels, height, width] = x.shape as [number, number, number, number];
+  const [kh, kw] = geometry.kernel;
+  const taps = kh * kw;
+  const pixels = geometry.outHeight * geometry.outWidth;
+  const oneHot = new Float32Array(taps * taps);
+  for (let t = 0; t < taps; t++) oneHot[t * taps + t] = 1;
+  const identity = g.floats(oneHot, [taps, 1, kh, kw], `${hint}/tap_selector`);
+  const planes = g.op('Reshape', [x.name, g.int64s([n * channels, 1, height, width])], `${hint}/input_planes`);
+  const patches = g.op('Conv', [planes, identity], `${hint}/patches`, attributes(geometry)); // [N·C, taps, Ho, Wo]
+  const patchRows = g.op('Reshape', [patches, g.int64s([n, channels, taps, pixels])], `${hint}/patch_rows`);
+  const dyColumn = g.op('Reshape', [dy, g.int64s([n, channels, pixels, 1])], `${hint}/dy_column`);
+  const perImage = g.op('MatMul', [patchRows, dyColumn], `${hint}/kernel_grad_per_image`); // [N, C, taps, 1]
+  const summed = g.op('ReduceSum', [perImage, g.int64s([0])], `${hint}/kernel_grad_sum`, [int('keepdims', 0)]);
+  return g.op('Reshape', [summed, g.int64s([channels, 1, kh, kw])], `${hint}/kernel_grad`);
 }
