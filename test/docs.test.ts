@@ -28,7 +28,7 @@ describe('API surface', () => {
       'ClassScore', 'ExportOnnxOptions', 'ONNX_OPSET', 'OnnxClassifier', 'OnnxClassifierOptions', 'OnnxRuntime',
       'OrtSession', 'PixelTensor', 'Pixels', 'createOnnxClassifier', 'exportOnnx',
       'createOnnxTrainer', 'OnnxTrainer', 'LearningRateSchedule', 'OnnxLossOptions', 'OnnxOptimizerOptions', 'OnnxTrainerOptions',
-      'OnnxBatchSource', 'OnnxEvaluateOptions', 'OnnxFitOptions', 'OnnxTrainingCallbacks', 'OnnxTrainingHistory', 'OnnxTrainingLogs',
+      'OnnxBatch', 'OnnxBatchIterator', 'OnnxBatchSource', 'OnnxEvaluateOptions', 'OnnxEvaluation', 'OnnxFitOptions', 'OnnxTrainingCallbacks', 'OnnxTrainingHistory', 'OnnxTrainingLogs',
     ].sort());
   });
 

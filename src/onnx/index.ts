@@ -41,8 +41,11 @@ export type {
   OnnxTrainerOptions,
 } from './onnx-trainer-options.js';
 export type {
+  OnnxBatch,
+  OnnxBatchIterator,
   OnnxBatchSource,
   OnnxEvaluateOptions,
+  OnnxEvaluation,
   OnnxFitOptions,
   OnnxTrainingCallbacks,
   OnnxTrainingHistory,

@@ -62,7 +62,36 @@ export interface OnnxTrainingCallbacks {
  */
 export interface OnnxBatchSource {
   /** A fresh iterator over the batches (called once per epoch). */
-  iterator(): Promise<{ next(): Promise<IteratorResult<{ xs: tf.Tensor; ys: tf.Tensor }>> }>;
+  iterator(): Promise<OnnxBatchIterator>;
+}
+
+/**
+ * What {@link OnnxBatchSource.iterator} resolves to (a `tf.data` iterator has this shape).
+ *
+ * @example
+ * ```ts
+ * const iterator: OnnxBatchIterator = await dataset.iterator();
+ * for (let item = await iterator.next(); !item.done; item = await iterator.next()) console.log(item.value.xs.shape);
+ * ```
+ */
+export interface OnnxBatchIterator {
+  /** The next batch, or `{ done: true }` after the last. */
+  next(): Promise<IteratorResult<OnnxBatch>>;
+}
+
+/**
+ * One batch of an {@link OnnxBatchSource}.
+ *
+ * @example
+ * ```ts
+ * const batch: OnnxBatch = { xs: tf.zeros([8, 32, 32, 3]), ys: tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4) };
+ * ```
+ */
+export interface OnnxBatch {
+  /** Images NHWC `[batch, height, width, channels]`. */
+  xs: tf.Tensor;
+  /** Labels: one-hot `[batch, classes]`, or class ids `[batch]` with the sparse loss. */
+  ys: tf.Tensor;
 }
 
 /**
@@ -125,4 +154,19 @@ export interface OnnxTrainingHistory {
 export interface OnnxEvaluateOptions {
   /** Images per session run. Default: the trainer's `batchSize`. */
   batchSize?: number;
+}
+
+/**
+ * {@link OnnxTrainer.evaluate}'s result.
+ *
+ * @example
+ * ```ts
+ * const { loss, acc }: OnnxEvaluation = await trainer.evaluate(testImages, testLabels);
+ * ```
+ */
+export interface OnnxEvaluation {
+  /** Mean loss over the images (with label smoothing when the trainer's loss has it). */
+  loss: number;
+  /** Fraction of images whose highest logit is their label. */
+  acc: number;
 }

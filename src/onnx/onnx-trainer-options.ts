@@ -30,14 +30,32 @@ export type LearningRateSchedule = (epoch: number, step: number) => number;
  * ```
  */
 export type OnnxOptimizerOptions =
-  | (Omit<Extract<OptimizerConfig, { type: 'sgd' }>, 'learningRate'> & {
+  | {
+      /** Stochastic gradient descent. */
+      type: 'sgd';
       /** A number or a schedule. Default 0.01. */
       learningRate?: number | LearningRateSchedule;
-    })
-  | (Omit<Extract<OptimizerConfig, { type: 'adam' | 'adamw' }>, 'learningRate'> & {
+      /** Default 0 (plain SGD). */
+      momentum?: number;
+      /** Default false. */
+      nesterov?: boolean;
+      /** L2 weight decay added to the gradient (coupled, as torch.optim.SGD). Default 0. */
+      weightDecay?: number;
+    }
+  | {
+      /** Adam, or AdamW (decoupled weight decay, Loshchilov & Hutter). */
+      type: 'adam' | 'adamw';
       /** A number or a schedule. Default 1e-3. */
       learningRate?: number | LearningRateSchedule;
-    });
+      /** Default 0.9. */
+      beta1?: number;
+      /** Default 0.999. */
+      beta2?: number;
+      /** Default 1e-7 (tfjs' and Keras' default). */
+      epsilon?: number;
+      /** 'adam': L2 added to the gradient; 'adamw': decoupled decay. Default 0 ('adam'), 0.01 ('adamw'). */
+      weightDecay?: number;
+    };
 
 /**
  * The loss of {@link OnnxTrainerOptions}: `'categoricalCrossentropy'` takes
@@ -50,7 +68,15 @@ export type OnnxOptimizerOptions =
  * const loss: OnnxLossOptions = { type: 'categoricalCrossentropy', labelSmoothing: 0.1 };
  * ```
  */
-export type OnnxLossOptions = LossConfig['type'] | LossConfig;
+export type OnnxLossOptions =
+  | 'categoricalCrossentropy'
+  | 'sparseCategoricalCrossentropy'
+  | {
+      /** The loss. */
+      type: 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy';
+      /** Label smoothing s in [0, 1). Default 0. */
+      labelSmoothing?: number;
+    };
 
 /**
  * Options of {@link createOnnxTrainer}.
@@ -90,7 +116,14 @@ export interface OnnxTrainerOptions {
    * `['dml', 'cpu']` (Windows), `['webgpu', 'wasm']` (browsers). Default: ONNX Runtime's
    * (`cpu` in Node, `wasm` in browsers).
    */
-  executionProviders?: readonly (string | { name: string; [option: string]: unknown })[];
+  executionProviders?: readonly (
+    | string
+    | {
+        /** The provider's name, e.g. `'cuda'`; the other properties are its options (e.g. `deviceId`). */
+        name: string;
+        [option: string]: unknown;
+      }
+  )[];
   /** Threads of ONNX Runtime's CPU provider (`intraOpNumThreads`). Default: ONNX Runtime's (one per physical core). */
   threads?: number;
   /** More `InferenceSession` options, merged over the defaults (`graphOptimizationLevel: 'all'`). */

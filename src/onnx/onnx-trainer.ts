@@ -9,6 +9,7 @@ import type { OnnxRuntime } from './onnx-classifier.js';
 import type {
   OnnxBatchSource,
   OnnxEvaluateOptions,
+  OnnxEvaluation,
   OnnxFitOptions,
   OnnxTrainingHistory,
   OnnxTrainingLogs,
@@ -46,16 +47,17 @@ export interface OnnxTrainer {
    */
   trainOnBatch(images: Tensor, labels: Tensor): Promise<number>;
   /**
-   * Trains for `epochs` over images and labels (shuffled each epoch) or over a
-   * batch source, evaluates `validationData` after each epoch, calls the
-   * callbacks, and at the end writes the trained weights back into the model
-   * ({@link OnnxTrainer.syncToModel}).
+   * Trains for `epochs` over images and labels (shuffled each epoch), evaluates
+   * `validationData` after each epoch, calls the callbacks, and at the end
+   * writes the trained weights back into the model ({@link OnnxTrainer.syncToModel}).
    */
   fit(images: Tensor, labels: Tensor, options?: OnnxFitOptions): Promise<OnnxTrainingHistory>;
+  /** The same over a batch source (e.g. a batched `tf.data` dataset), re-iterated each epoch. */
   fit(batches: OnnxBatchSource, options?: OnnxFitOptions): Promise<OnnxTrainingHistory>;
-  /** Mean loss and accuracy on images and labels (or a batch source), with BatchNormalization in inference mode. */
-  evaluate(images: Tensor, labels: Tensor, options?: OnnxEvaluateOptions): Promise<{ loss: number; acc: number }>;
-  evaluate(batches: OnnxBatchSource): Promise<{ loss: number; acc: number }>;
+  /** Mean loss and accuracy on images and labels, with BatchNormalization in inference mode. */
+  evaluate(images: Tensor, labels: Tensor, options?: OnnxEvaluateOptions): Promise<OnnxEvaluation>;
+  /** The same over a batch source. */
+  evaluate(batches: OnnxBatchSource): Promise<OnnxEvaluation>;
   /** The model's class probabilities (softmax of the logits) for images, from the current training state. */
   predict(images: Tensor, options?: OnnxEvaluateOptions): Promise<Tensor2D>;
   /**
