@@ -103,10 +103,13 @@ describe('createOnnxTrainer', () => {
     });
     const batches: number[] = [];
     const epochs: number[] = [];
+    const lines: string[] = [];
     const before = tf.memory().numTensors;
     const { epoch, history } = await trainer.fit(data.xs, data.ys, {
       epochs: 6,
       validationData: [data.xs, data.ys],
+      verbose: 2,
+      write: (text) => void lines.push(text),
       callbacks: { onBatchEnd: (batch) => void batches.push(batch), onEpochEnd: (e) => void epochs.push(e) },
     });
     expect(tf.memory().numTensors).toBe(before);
@@ -117,6 +120,12 @@ describe('createOnnxTrainer', () => {
     expect(Object.keys(history).sort()).toEqual(['acc', 'loss', 'val_acc', 'val_loss']);
     expect(history.loss!.at(-1)!).toBeLessThan(0.5 * history.loss![0]!);
     expect(history.acc!.at(-1)!).toBeGreaterThanOrEqual(0.9);
+    // verbose 2: one line per epoch with the epoch's numbers.
+    expect(lines).toHaveLength(6);
+    lines.forEach((line, e) => {
+      const v = history;
+      expect(line).toMatch(new RegExp(`^Epoch ${e + 1}/6: loss ${v.loss![e]!.toFixed(4)} acc ${v.acc![e]!.toFixed(4)} val_loss ${v.val_loss![e]!.toFixed(4)} val_acc ${v.val_acc![e]!.toFixed(4)} \\(\\d+\\.\\d s\\)\\n$`));
+    });
     // fit ended with syncToModel: every weight of the tfjs model moved (moving statistics too).
     weightsOf(model).forEach((w, i) => expect(maxDifference(w, initial[i]!), model.weights[i]!.name).toBeGreaterThan(0));
     await trainer.dispose();
