@@ -2,7 +2,7 @@
 // 150×150, batch 8, median of --runs after a warm-up, for each formulation of the
 // gradients given with --variants (see ConvFormulation in src/training/onnx-graph).
 //   npx tsx bench/parts/onnx-training-step.ts [--runs 7] [--threads 2] [--size 150] [--batch 8]
-//       [--variants groupedConv,taps] [--preset keras] [--optimizer adam]
+//       [--variants groupedConv,taps,patches] [--preset keras] [--optimizer adam] [--profile]
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';

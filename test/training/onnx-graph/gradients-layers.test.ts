@@ -106,6 +106,23 @@ describe('training graph gradients equal tfjs on every layer kind', () => {
   });
 });
 
+describe('a softmax output layer', () => {
+  it('is left to the loss: the graph differentiates the logits before it', async () => {
+    const { model: logitsModel } = smallModel('avg', false);
+    const probabilities = tf.layers.activation({ activation: 'softmax', name: 'probabilities' }).apply(logitsModel.outputs[0]!) as S;
+    const model = tf.model({ inputs: logitsModel.inputs, outputs: probabilities });
+    const images = () => tf.randomUniform([2, 19, 19, 3], -1, 1, 'float32', 1);
+    const result = await compareGradients(model, (batchSize) => buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true }), {
+      batchSize: 2,
+      reference: () => logitsModel.apply(images(), { training: true }) as tf.Tensor,
+    });
+    expect(result.errors.size).toBe(model.trainableWeights.length);
+    expect(Math.abs(result.loss[0] - result.loss[1]) / result.loss[1]).toBeLessThan(1e-5);
+    expect(worst(result.errors)[1]).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
+
 describe('evaluation graph', () => {
   it('equals model.predict (BN on moving statistics) and tfjs loss, reading the training graph state names', async () => {
     const { model } = smallModel('max', true);
