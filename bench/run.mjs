@@ -4,8 +4,8 @@
 //
 //   node bench/run.mjs [--quick]   (after npm run build; --quick: 3 runs each, for a smoke test)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem } from 'node:os';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -35,6 +35,24 @@ const trainWasm = train('wasm', 150, 8, RUNS, 1);
 // tfjs' cpu backend needs minutes per step even at 48×48: one step, next to wasm at the same size.
 const trainSmallCpu = train('cpu', 48, 4, 1, 0);
 const trainSmallWasm = train('wasm', 48, 4, RUNS, 1);
+// Training on ONNX Runtime (createOnnxTrainer), each size in a fresh process (peak RSS, no heap cap).
+const onnxTrain = (size, batch, steps) =>
+  part(`training step ONNX Runtime ${size}×${size} batch ${batch}`, node, [
+    'bench/parts/onnx-training.mjs', '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--warmup', '1',
+  ]);
+// 299×299 batch 32 peaked near 20 GB by extrapolation (batch 8: 6.0 GB RSS, mostly activations): run it only
+// when that much memory is free, and say so in the table otherwise.
+const BIG_BATCH_BYTES = 21e9;
+const trainOnnx = [onnxTrain(150, 8, RUNS), onnxTrain(299, 8, RUNS)];
+const bigBatchSkipped = freemem() < BIG_BATCH_BYTES ? `skipped: needs ~${(BIG_BATCH_BYTES / 1e9).toFixed(0)} GB, ${(freemem() / 1e9).toFixed(1)} GB free` : null;
+if (!bigBatchSkipped) trainOnnx.push(onnxTrain(299, 32, Math.min(Number(RUNS), 5)));
+// The PyTorch peer (Debian's python3-torch, 2 threads), when it is installed.
+const PYTHON = '/usr/bin/python3';
+const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const pytorch = hasTorch
+  ? part('training step PyTorch 150×150 and 299×299 batch 8', PYTHON, ['bench/pytorch-xception.py', '--size', '150', '--batch', '8', '--size', '299', '--batch', '8', '--steps', RUNS, '--threads', '2'])
+  : null;
+if (!pytorch) process.stderr.write(`bench: PyTorch skipped: ${PYTHON} -c 'import torch' failed (Debian: apt-get install -y python3-torch)\n`);
 part('HDF5 weight loading (92 MB file)', tsx, ['bench/load-weights.mjs', '--runs', RUNS, '--backend', 'wasm'], { json: false }); // writes results/load-weights.json
 const weights = JSON.parse(readFileSync(new URL('bench/results/load-weights.json', root), 'utf8'));
 
@@ -45,7 +63,7 @@ const results = {
   date: new Date().toISOString(),
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
   runs: Number(RUNS),
-  inference, cpuPredict, trainWasm, trainSmallCpu, trainSmallWasm,
+  inference, cpuPredict, trainWasm, trainSmallCpu, trainSmallWasm, trainOnnx, pytorch,
   weights: { loadMedianMs: weights.loadMedianMs, peakRssBytes: weights.peakRssBytes, fileBytes: weights.fileBytes ?? null },
   physicalLimitMs: limitMs,
   totalSeconds: (performance.now() - started) / 1000,
@@ -75,12 +93,13 @@ lines.push(
   `| physical limit, 299×299 batch 1 (${(inference.macs / 1e9).toFixed(2)} G multiply-adds at 410 GFLOP/s) | ${ms(limitMs)} | |`,
   `| 150×150 batch 1: tfjs cpu \`model.predict\` | ${ms(cpuPredict.medianMs.cpu)} | ${x(cpuPredict.medianMs.cpu / cpuPredict.medianMs.wasm)} of wasm (${ms(cpuPredict.medianMs.wasm)}) |`,
   `| training step, 150×150 batch 8, wasm (\`enableWasmTraining\`, Adam) | ${ms(trainWasm.stepMedianMs)} | ${trainWasm.imagesPerSecond.toFixed(2)} images/s; wasm heap ${mb(trainWasm.heapBytes)} |`,
+  ...trainingRows(),
   `| training step, 48×48 batch 4, cpu (1 step) | ${ms(trainSmallCpu.stepMedianMs)} | ${x(trainSmallCpu.stepMedianMs / trainSmallWasm.stepMedianMs)} of wasm (${ms(trainSmallWasm.stepMedianMs)}): wasm trains ${(trainSmallCpu.stepMedianMs / trainSmallWasm.stepMedianMs).toFixed(0)}× faster |`,
   `| \`loadKerasWeights\`, 92 MB HDF5 file | ${ms(weights.loadMedianMs)} | peak RSS ${mb(weights.peakRssBytes)} |`,
   `| peak RSS of the inference process (tfjs + ONNX Runtime) | ${mb(inference.maxRssBytes)} | |`,
 );
 const table = lines.join('\n');
-const footnote = `Medians of ${RUNS} runs after a warm-up run (the cpu training step: one run), ${results.machine}, ${results.date.slice(0, 10)}; ` +
+const footnote = `Medians of ${RUNS} runs after a warm-up run (the cpu training step: one run; ONNX Runtime at 299×299 batch 32: ${Math.min(Number(RUNS), 5)}), ${results.machine}, ${results.date.slice(0, 10)}; ` +
   `ratios come from runs interleaved in one process (inference) or run back to back (training). The whole benchmark took ${(results.totalSeconds / 60).toFixed(1)} minutes.`;
 
 mkdirSync(new URL('bench/results/', root), { recursive: true });
@@ -88,11 +107,45 @@ writeFileSync(new URL('bench/results/latest.json', root), `${JSON.stringify(resu
 writeFileSync(new URL('bench/results/latest.md', root), `${table}\n\n${footnote}\n`);
 mkdirSync(new URL('docs/guides/media/', root), { recursive: true });
 writeFileSync(new URL('docs/guides/media/benchmark.svg', root), chart(b1, b8, limitMs));
+writeFileSync(new URL('docs/guides/media/training.svg', root), trainingChart());
 const page = readFileSync(new URL('bench/performance-page.md', root), 'utf8')
   .replace('<!-- table -->', table)
   .replace('<!-- footnote -->', footnote);
 writeFileSync(new URL('docs/guides/performance.md', root), page);
 console.log(`${table}\n\n${footnote}`);
+
+/** The ONNX Runtime training rows, each beside tfjs wasm and PyTorch at the same size and batch. */
+function trainingRows() {
+  const torchRow = (size, batch) => pytorch?.rows.find((r) => r.size === size && r.batch === batch);
+  return trainOnnx.map((o) => {
+    const vs = [];
+    if (o.size === trainWasm.size && o.batch === trainWasm.batch) vs.push(`${x(trainWasm.stepMedianMs / o.stepMedianMs)} tfjs wasm`);
+    const t = torchRow(o.size, o.batch);
+    if (t) vs.push(`${x(t.stepMedianMs / o.stepMedianMs)} PyTorch (${ms(t.stepMedianMs)}, ${t.imagesPerSecond.toFixed(1)} images/s)`);
+    else if (!pytorch && o.batch === 8) vs.push('PyTorch not installed: skipped');
+    return `| training step, ${o.size}×${o.size} batch ${o.batch}, ONNX Runtime (\`createOnnxTrainer\`, Adam) | ${ms(o.stepMedianMs)} | ${o.imagesPerSecond.toFixed(2)} images/s; speed ${vs.join(', ') || '—'}; peak RSS ${mb(o.peakRssBytes)} |`;
+  }).concat(bigBatchSkipped ? [`| training step, 299×299 batch 32, ONNX Runtime | — | ${bigBatchSkipped} |`] : []);
+}
+
+/** A horizontal bar chart of training throughput (images/s, linear scale) per engine. */
+function trainingChart() {
+  const bars = [
+    ['tfjs wasm, 150×150 b8', trainWasm.imagesPerSecond],
+    ...(pytorch ? pytorch.rows.map((r) => [`PyTorch, ${r.size}×${r.size} b${r.batch}`, r.imagesPerSecond]) : []),
+    ...trainOnnx.map((o) => [`ONNX Runtime, ${o.size}×${o.size} b${o.batch}`, o.imagesPerSecond]),
+  ];
+  const [left, width, rowH, top] = [230, 420, 26, 36];
+  const hi = Math.max(...bars.map((b) => b[1])) * 1.15;
+  const scale = (v) => (v / hi) * width;
+  const h = top + bars.length * rowH + 12;
+  const rows = bars.map(([label, v], i) => {
+    const y = top + i * rowH;
+    const fill = label.startsWith('ONNX') ? '#2a7' : label.startsWith('PyTorch') ? '#a5c' : '#e73';
+    return `<text x="${left - 8}" y="${y + 17}" text-anchor="end">${label}</text><rect x="${left}" y="${y + 4}" width="${Math.max(scale(v), 1).toFixed(1)}" height="${rowH - 8}" fill="${fill}"/><text x="${left + Math.max(scale(v), 1) + 6}" y="${y + 17}">${v.toFixed(1)} images/s</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 110}" height="${h}" font-family="sans-serif" font-size="12">` +
+    `<text x="10" y="20" font-weight="bold">Xception training (Adam step), images per second (median, higher is better)</text>${rows.join('')}</svg>\n`;
+}
 
 /** A horizontal bar chart (log scale) of the 299×299 latencies. */
 function chart(one, eight, limit) {

@@ -125,3 +125,34 @@ export class XceptionModelFileError extends XceptionWeightsError {
   /** Always `'XceptionModelFileError'`. */
   override name = 'XceptionModelFileError';
 }
+
+/**
+ * Thrown when a model cannot be trained as asked. Building the training
+ * graph: a layer the graph cannot differentiate (the message names the layer,
+ * its class and what the graph supports), a model not built from xception-ts'
+ * blocks (several inputs or outputs, an input of unknown size), an unknown
+ * optimizer or loss, a setting out of range (nothing was built). Training: a
+ * batch whose images or labels do not fit the model (shape, batch size,
+ * non-finite values, class ids out of range), a loss that became non-finite,
+ * a trainer used after `dispose()`; the weights, moving statistics and
+ * optimizer state are as they were before the call. The message names the
+ * layer or the value and says what is allowed.
+ *
+ * @example
+ * ```ts
+ * import { XceptionTrainingError } from 'xception-ts';
+ * import { createOnnxTrainer } from 'xception-ts/onnx';
+ *
+ * try {
+ *   const trainer = await createOnnxTrainer(model, { optimizer: { type: 'adam' } });
+ *   await trainer.trainOnBatch(images, labels);
+ * } catch (error) {
+ *   // e.g. "trainOnBatch: labels: expected shape [8, 10] (one-hot, one row per image); got [8,5]."
+ *   if (error instanceof XceptionTrainingError) console.error(error.message);
+ * }
+ * ```
+ */
+export class XceptionTrainingError extends XceptionError {
+  /** Always `'XceptionTrainingError'`. */
+  override name = 'XceptionTrainingError';
+}

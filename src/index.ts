@@ -46,7 +46,14 @@ export {
   type XceptionBackboneOptions,
 } from './model/create-xception-backbone.js';
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
-export { XceptionConfigError, XceptionDownloadError, XceptionError, XceptionModelFileError, XceptionWeightsError } from './errors.js';
+export {
+  XceptionConfigError,
+  XceptionDownloadError,
+  XceptionError,
+  XceptionModelFileError,
+  XceptionTrainingError,
+  XceptionWeightsError,
+} from './errors.js';
 export { exitFlow, type ExitFlowOptions } from './model/exit-flow.js';
 export type { FlowOptions } from './model/flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';

@@ -27,6 +27,8 @@ describe('API surface', () => {
     expect(exportsOf('src/onnx/index.ts').map((s) => s.name).sort()).toEqual([
       'ClassScore', 'ExportOnnxOptions', 'ONNX_OPSET', 'OnnxClassifier', 'OnnxClassifierOptions', 'OnnxRuntime',
       'OrtSession', 'PixelTensor', 'Pixels', 'createOnnxClassifier', 'exportOnnx',
+      'createOnnxTrainer', 'OnnxTrainer', 'LearningRateSchedule', 'OnnxLossOptions', 'OnnxOptimizerOptions', 'OnnxTrainerOptions',
+      'OnnxBatch', 'OnnxBatchIterator', 'OnnxBatchSource', 'OnnxEvaluateOptions', 'OnnxEvaluation', 'OnnxFitOptions', 'OnnxTrainingCallbacks', 'OnnxTrainingHistory', 'OnnxTrainingLogs',
     ].sort());
   });
 
@@ -44,7 +46,7 @@ describe('API surface', () => {
       'XceptionBackbone', 'XceptionBackboneOptions', 'createXceptionBackbone', 'registerXceptionLayers',
       'BlockActivation', 'EntryFlowOptions', 'ExitFlowOptions', 'FlowOptions', 'LayerRow',
       'MiddleFlowOptions', 'Padding', 'ParameterCounts', 'SeparableBlockOptions', 'XCEPTION_PRESETS',
-      'XceptionConfigError', 'XceptionError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
+      'XceptionConfigError', 'XceptionError', 'XceptionTrainingError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
       'XceptionDownloadError', 'DownloadOptions', 'XCEPTION_LIMITS',

@@ -1,7 +1,8 @@
 /**
- * xception-ts/onnx: export a model to ONNX, and classify images with ONNX
- * Runtime (`onnxruntime-node` in Node, `onnxruntime-web` in browsers; both
- * optional peer dependencies), several times faster than TensorFlow.js on a CPU.
+ * xception-ts/onnx: export a model to ONNX, classify images with ONNX
+ * Runtime, and train models on it (`onnxruntime-node` in Node,
+ * `onnxruntime-web` in browsers; both optional peer dependencies), many
+ * times faster than TensorFlow.js on a CPU.
  *
  * @example
  * ```ts
@@ -11,6 +12,9 @@
  * const model = await createXception({ weights: 'imagenet' });
  * const classifier = await createOnnxClassifier({ model: exportOnnx(model) });
  * const top5 = await classifier.classify(imageData);
+ *
+ * const trainer = await createOnnxTrainer(model, { optimizer: { type: 'adam', learningRate: 1e-3 } });
+ * await trainer.fit(images, labels, { epochs: 5 }); // then model.save, exportOnnx, … see the trained weights
  * ```
  *
  * @module xception-ts/onnx
@@ -26,3 +30,24 @@ export {
   type OrtSession,
 } from './onnx-classifier.js';
 export type { Pixels, PixelTensor } from './image-input.js';
+export {
+  createOnnxTrainer,
+  type OnnxTrainer,
+} from './onnx-trainer.js';
+export type {
+  LearningRateSchedule,
+  OnnxLossOptions,
+  OnnxOptimizerOptions,
+  OnnxTrainerOptions,
+} from './onnx-trainer-options.js';
+export type {
+  OnnxBatch,
+  OnnxBatchIterator,
+  OnnxBatchSource,
+  OnnxEvaluateOptions,
+  OnnxEvaluation,
+  OnnxFitOptions,
+  OnnxTrainingCallbacks,
+  OnnxTrainingHistory,
+  OnnxTrainingLogs,
+} from './onnx-fit-options.js';

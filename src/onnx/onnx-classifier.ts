@@ -7,7 +7,8 @@ import { describeFsError } from '../platform/fs-error.js';
 import { writeEvalTransformedRgb } from '../imagenet/eval-transform.js';
 import type { XceptionPresetName } from '../model/presets.js';
 import { PRETRAINED_CONFIGS } from '../weights/pretrained-configs.js';
-import { importNode, importOptional, isNode } from '../platform/node-import.js';
+import { importNode, isNode } from '../platform/node-import.js';
+import { defaultRuntime } from './default-runtime.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
 
@@ -231,7 +232,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
   if (labels.length !== classes) {
     throw new XceptionConfigError(`labels has ${labels.length} names, but the model has ${classes} outputs.`);
   }
-  const ort = options.ort ?? (await defaultRuntime());
+  const ort = options.ort ?? (await defaultRuntime('createOnnxClassifier'));
   const session = await ort.InferenceSession.create(bytes, sessionOptions);
   const [height, width] = inputSize;
   const [scale, shift] = preprocess === 'xception' ? [1 / 127.5, -1] : [1, 0];
@@ -404,16 +405,4 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
   requireWithinLimit('the ONNX model\'s input width', width, 'maxInputSize');
   requireWithinLimit('the ONNX model\'s class count', output[1], 'maxNumClasses');
   return { inputSize: [height, width], classes: output[1] };
-}
-
-async function defaultRuntime(): Promise<OnnxRuntime> {
-  if (!isNode()) {
-    throw new XceptionConfigError("pass ONNX Runtime Web as options.ort in a browser: import * as ort from 'onnxruntime-web'.");
-  }
-  try {
-    const module = await importOptional<OnnxRuntime & { default?: OnnxRuntime }>('onnxruntime-node');
-    return module.InferenceSession ? module : module.default!;
-  } catch (error) {
-    throw new XceptionConfigError(`createOnnxClassifier needs onnxruntime-node in Node (npm install onnxruntime-node): ${(error as Error).message}`);
-  }
 }

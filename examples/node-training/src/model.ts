@@ -7,6 +7,8 @@ export interface ModelOptions {
   /** A preset name, or 'narrow': Xception's structure at a fraction of its width and depth. */
   preset: XceptionPresetName | 'narrow';
   inputSize: number;
+  /** Image channels (default 3; 1 for grayscale data such as Fashion-MNIST). */
+  channels?: number;
   classes: number;
   /** 'imagenet', a Keras HDF5 file, or none (random initialisation). */
   weights?: string;
@@ -19,7 +21,7 @@ export interface ModelOptions {
 /** Builds the model: a backbone without its top, global average pooling, and a softmax head. */
 export async function buildModel(options: ModelOptions): Promise<tf.LayersModel> {
   const { preset, inputSize, classes } = options;
-  const inputShape: [number, number, number] = [inputSize, inputSize, 3];
+  const inputShape: [number, number, number] = [inputSize, inputSize, options.channels ?? 3];
   let backbone: tf.LayersModel;
   if (preset === 'narrow') {
     if (options.weights) throw new Error("--weights needs a real preset (e.g. keras), not 'narrow'.");

@@ -2,6 +2,7 @@
 //
 //   npm run train -- --data ./my-images --preset keras --input-size 150 --epochs 10
 //   npm run train -- --synthetic --classes 4 --preset narrow --input-size 48 --epochs 5
+//   npm run train -- --data fashion-mnist --backend onnx --epochs 10
 //
 // See README.md for every option.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -9,9 +10,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { assertWasmTrainingFits, countParameters, listPresets, unfreeze, type XceptionPresetName } from 'xception-ts';
-import { selectBackend, type BackendChoice } from './backend.js';
+import { createOnnxTrainer, type OnnxBatchSource } from 'xception-ts/onnx';
+import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backend.js';
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { folderDataSet, pipeline, split, syntheticDataSet, type DataSet } from './data.js';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, firstImages, imageBatches, readFashionMnist } from './fashion-mnist.js';
 import { buildModel } from './model.js';
 import { historyChart } from './plot.js';
 import { progressBar } from './progress.js';
@@ -19,9 +22,13 @@ import { progressBar } from './progress.js';
 const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
 
   --data <dir>          One sub-folder per class, holding JPEG or PNG images.
+  --data fashion-mnist[:DIR]
+                        Fashion-MNIST's IDX files (default DIR ${FASHION_MNIST_DIR}); validates on its
+                        10,000 test images. Defaults: --preset postact --input-size 32, 1 channel.
+  --samples N           Images of the generated set (default 400), or of Fashion-MNIST's training set used.
+  --test-samples N      Fashion-MNIST test images used (default 10000).
   --synthetic           Generate a learnable data set (stripes at one angle per class).
   --classes N           Classes of the generated data set (default 4).
-  --samples N           Images in the generated data set (default 400).
   --preset P            ${listPresets().join(', ')}, or narrow (default narrow with --synthetic, else keras).
   --input-size N        Square input size (default 150).
   --batch-size N        (default 16)
@@ -34,7 +41,11 @@ const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
   --freeze-backbone     Train only the new classifier head (with --weights).
   --fine-tune-epochs N  Then unfreeze all but BatchNormalization and train N more epochs (default 0).
   --fine-tune-lr X      Adam's learning rate while fine-tuning (default 0.00001, keras.io's).
-  --backend B           auto (tfjs-node-gpu, then tfjs-node, then wasm), tensorflow, wasm or cpu (default auto).
+  --backend B           auto (tfjs-node-gpu, then tfjs-node, then onnx, then wasm), tensorflow, onnx
+                        (ONNX Runtime), wasm or cpu (default auto).
+  --threads N           ONNX Runtime's threads (default: one per core).
+  --schedule S          constant or cosine (decays --lr to 0 over the run; onnx backend only).
+  --max-minutes M       Stop after the first epoch that ends past M minutes of training.
   --out <dir>           Checkpoints, history.json, history.svg, TensorBoard logs (default ./runs/latest).
   --resume              Continue from the checkpoint in --out.`;
 
@@ -43,9 +54,13 @@ const { values } = parseArgs({
     data: { type: 'string' },
     synthetic: { type: 'boolean', default: false },
     classes: { type: 'string', default: '4' },
-    samples: { type: 'string', default: '400' },
+    samples: { type: 'string' },
+    'test-samples': { type: 'string', default: '10000' },
+    threads: { type: 'string' },
+    schedule: { type: 'string', default: 'constant' },
+    'max-minutes': { type: 'string' },
     preset: { type: 'string' },
-    'input-size': { type: 'string', default: '150' },
+    'input-size': { type: 'string' },
     'batch-size': { type: 'string', default: '16' },
     epochs: { type: 'string', default: '10' },
     lr: { type: 'string', default: '0.001' },
@@ -71,7 +86,10 @@ const number = (name: keyof typeof values) => {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number; got ${JSON.stringify(values[name])}.`);
   return n;
 };
-if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend!)) throw new Error(`--backend must be auto, tensorflow, wasm or cpu; got ${values.backend}.`);
+if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) throw new Error(`--backend must be auto, tensorflow, onnx, wasm or cpu; got ${values.backend}.`);
+if (!['constant', 'cosine'].includes(values.schedule!)) throw new Error(`--schedule must be constant or cosine; got ${values.schedule}.`);
+if (values.schedule === 'cosine' && values.backend !== 'onnx' && values.backend !== 'auto') throw new Error('--schedule cosine needs --backend onnx.');
+const fashion = /^fashion-mnist(:|$)/.test(values.data ?? '') ? values.data!.slice('fashion-mnist:'.length) || FASHION_MNIST_DIR : undefined;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const out = resolve(values.out!);
@@ -79,8 +97,8 @@ const checkpointDir = join(out, 'checkpoint');
 const backend = await selectBackend(values.backend as BackendChoice, log);
 log(`Backend: ${backend.name} (${backend.packageName}).`);
 
-const data: DataSet = values.synthetic ? syntheticDataSet(number('classes'), number('samples')) : await folderDataSet(values.data!);
-const { train, validation } = split(data.items, number('validation'));
+values['input-size'] ??= fashion ? '32' : '150';
+values.samples ??= fashion ? '60000' : '400';
 const inputSize = number('input-size');
 const batchSize = number('batch-size');
 const epochs = number('epochs');
@@ -91,8 +109,30 @@ if (!Number.isInteger(fineTuneEpochs) || fineTuneEpochs < 0) {
 if (fineTuneEpochs > 0 && !values['freeze-backbone']) {
   throw new Error('--fine-tune-epochs needs --freeze-backbone: it unfreezes the backbone once the head has trained.');
 }
-const classes = data.classNames.length;
-log(`Data: ${data.items.length} images in ${classes} classes (${train.length} training, ${validation.length} validation).`);
+const channels = fashion ? 1 : 3;
+let classNames: string[];
+let trainBatches: tf.data.Dataset<tf.TensorContainer>;
+let validationBatches: tf.data.Dataset<tf.TensorContainer>;
+let stepsPerEpoch: number;
+if (fashion) {
+  // Fashion-MNIST: its own split (60,000 training, 10,000 test images), held in memory as bytes.
+  const trainSet = firstImages(await readFashionMnist(fashion, 'train'), number('samples'));
+  const testSet = firstImages(await readFashionMnist(fashion, 't10k'), number('test-samples'));
+  classNames = FASHION_MNIST_CLASSES;
+  trainBatches = imageBatches(trainSet, { size: inputSize, channels, batchSize, augment: true });
+  validationBatches = imageBatches(testSet, { size: inputSize, channels, batchSize: Math.max(batchSize, 64), augment: false });
+  stepsPerEpoch = Math.ceil(trainSet.count / batchSize);
+  log(`Data: Fashion-MNIST from ${fashion}: ${trainSet.count} training and ${testSet.count} test images, 28×28 centred on ${inputSize}×${inputSize}.`);
+} else {
+  const data: DataSet = values.synthetic ? syntheticDataSet(number('classes'), number('samples')) : await folderDataSet(values.data!);
+  const { train, validation } = split(data.items, number('validation'));
+  classNames = data.classNames;
+  trainBatches = pipeline(train, { size: inputSize, classes: classNames.length, batchSize, augment: true });
+  validationBatches = pipeline(validation, { size: inputSize, classes: classNames.length, batchSize, augment: false });
+  stepsPerEpoch = Math.ceil(train.length / batchSize);
+  log(`Data: ${data.items.length} images in ${classNames.length} classes (${train.length} training, ${validation.length} validation).`);
+}
+const classes = classNames.length;
 
 let model: tf.LayersModel;
 let state: TrainingState;
@@ -102,23 +142,36 @@ if (values.resume) {
   log(`Resuming after epoch ${state.epoch} from ${checkpointDir}.`);
   if (state.epoch >= epochs) log(`Already trained for ${state.epoch} epochs; pass a larger --epochs to continue.`);
 } else {
-  const preset = (values.preset ?? (values.synthetic ? 'narrow' : 'keras')) as XceptionPresetName | 'narrow';
+  const preset = (values.preset ?? (values.synthetic ? 'narrow' : fashion ? 'postact' : 'keras')) as XceptionPresetName | 'narrow';
   const momentum = number('bn-momentum');
   model = await buildModel({
-    preset, inputSize, classes, weights: values.weights, freezeBackbone: values['freeze-backbone'],
+    preset, inputSize, channels, classes, weights: values.weights, freezeBackbone: values['freeze-backbone'],
     batchNormMomentum: momentum === 0.99 ? undefined : momentum,
   });
   model.compile({ optimizer: tf.train.adam(number('lr')), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  state = { epoch: 0, history: {}, classNames: data.classNames, options: { ...values, preset } };
+  state = { epoch: 0, history: {}, classNames, options: { ...values, preset } };
 }
 const params = countParameters(model);
-log(`Model: ${model.name}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable), input ${inputSize}×${inputSize}.`);
+log(`Model: ${model.name}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable), input ${inputSize}×${inputSize}×${channels}.`);
 if (backend.name === 'wasm') assertWasmTrainingFits(model, batchSize); // a clear error instead of running out of the 4 GiB heap
 
-const stepsPerEpoch = Math.ceil(train.length / batchSize);
 const patience = number('patience');
+const maxMinutes = values['max-minutes'] === undefined ? Infinity : number('max-minutes');
+const trainingStarted = performance.now();
 let best = Math.min(Infinity, ...(state.history['val_loss'] ?? []));
 let waited = 0;
+// ONNX Runtime trains through xception-ts/onnx's trainer; the tfjs model holds the weights between syncs.
+const onnxTrainer = (rate: number | ((epoch: number, step: number) => number)) =>
+  backend.ort
+    ? createOnnxTrainer(model, {
+        ort: backend.ort,
+        optimizer: { type: 'adam', learningRate: rate },
+        batchSize,
+        ...(values.threads ? { threads: number('threads') } : {}),
+      })
+    : undefined;
+let trainer = await onnxTrainer(learningRate(values.schedule!, number('lr'), epochs * stepsPerEpoch));
+if (trainer && values.resume) log("Resuming on ONNX Runtime: the weights continue from the checkpoint, Adam's moments start again from zero.");
 const callbacks: tf.CustomCallbackArgs[] = [
   progressBar({ epochs, stepsPerEpoch, batchSize, write: (t) => process.stderr.write(t), tty: process.stderr.isTTY === true }),
   {
@@ -126,12 +179,19 @@ const callbacks: tf.CustomCallbackArgs[] = [
     onEpochEnd: async (epoch, logs) => {
       for (const [key, value] of Object.entries(logs ?? {})) (state.history[key] ??= []).push(value);
       state.epoch = epoch + 1;
+      await trainer?.syncToModel(); // ONNX Runtime's weights into the tfjs model, for the checkpoint
       await saveCheckpoint(model, checkpointDir, state, nativeFiles);
       const valLoss = logs?.['val_loss'] ?? Infinity;
       if (valLoss < best - 1e-4) (best = valLoss), (waited = 0);
       else if (++waited >= patience) {
         log(`Early stopping: no better validation loss for ${waited} epochs.`);
-        model.stopTraining = true;
+        if (trainer) trainer.stopTraining = true;
+        else model.stopTraining = true;
+      }
+      if ((performance.now() - trainingStarted) / 60_000 > maxMinutes && epoch + 1 < epochs) {
+        log(`Stopping: past --max-minutes ${maxMinutes} after epoch ${epoch + 1}.`);
+        if (trainer) trainer.stopTraining = true;
+        else model.stopTraining = true;
       }
     },
   },
@@ -139,34 +199,47 @@ const callbacks: tf.CustomCallbackArgs[] = [
 if (backend.tfNode) callbacks.push(backend.tfNode.tensorBoard(join(out, 'logs')));
 
 const started = performance.now();
-await model.fitDataset(pipeline(train, { size: inputSize, classes, batchSize, augment: true }), {
-  epochs,
-  initialEpoch: state.epoch,
-  validationData: pipeline(validation, { size: inputSize, classes, batchSize, augment: false }),
-  callbacks,
-  verbose: 0,
-});
+/** Trains from `state.epoch` up to epoch `until`: on ONNX Runtime through the trainer, else with tfjs' fitDataset. */
+async function train(until: number): Promise<void> {
+  if (trainer) {
+    // The same callbacks, called by the ONNX trainer's fit (it disposes each batch's tensors).
+    await trainer.fit(trainBatches as unknown as OnnxBatchSource, {
+      epochs: until,
+      initialEpoch: state.epoch,
+      validationData: validationBatches as unknown as OnnxBatchSource,
+      callbacks: {
+        onEpochBegin: async (epoch) => { for (const c of callbacks) await c.onEpochBegin?.(epoch); },
+        onBatchEnd: async (batch, logs) => { for (const c of callbacks) await c.onBatchEnd?.(batch, { loss: logs.loss, acc: logs.acc }); },
+        onEpochEnd: async (epoch, logs) => { for (const c of callbacks) await c.onEpochEnd?.(epoch, { ...logs }); },
+      },
+    });
+    await trainer.dispose();
+  } else {
+    await model.fitDataset(trainBatches, { epochs: until, initialEpoch: state.epoch, validationData: validationBatches, callbacks, verbose: 0 });
+  }
+}
+await train(epochs);
 
 if (fineTuneEpochs > 0) {
-  // keras.io's second step: unfreeze (BatchNormalization stays frozen, in inference mode), compile at a low rate, train on.
+  // keras.io's second step: unfreeze (BatchNormalization stays frozen, in inference mode), a low rate, train on.
   const { trainableParams } = unfreeze(model);
-  model.compile({ optimizer: tf.train.adam(number('fine-tune-lr')), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   log(`Fine-tuning: ${trainableParams.toLocaleString('en-US')} trainable parameters, Adam at ${values['fine-tune-lr']}, ${fineTuneEpochs} epochs.`);
   if (backend.name === 'wasm') assertWasmTrainingFits(model, batchSize);
+  trainer = await onnxTrainer(number('fine-tune-lr')); // a new training graph: the trainable set changed
+  if (!trainer) model.compile({ optimizer: tf.train.adam(number('fine-tune-lr')), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   (best = Infinity), (waited = 0);
-  const start = state.epoch;
-  await model.fitDataset(pipeline(train, { size: inputSize, classes, batchSize, augment: true }), {
-    epochs: start + fineTuneEpochs,
-    initialEpoch: start,
-    validationData: pipeline(validation, { size: inputSize, classes, batchSize, augment: false }),
-    callbacks,
-    verbose: 0,
-  });
+  await train(state.epoch + fineTuneEpochs);
 }
 
 await mkdir(out, { recursive: true });
 await writeFile(join(out, 'history.json'), `${JSON.stringify({ ...state, seconds: (performance.now() - started) / 1000, backend: backend.name }, null, 2)}\n`);
-await writeFile(join(out, 'history.svg'), historyChart(state.history, `${model.name} on ${values.synthetic ? 'generated stripes' : values.data} (${backend.name})`));
+await writeFile(join(out, 'history.svg'), historyChart(state.history, `${model.name} on ${values.synthetic ? 'generated stripes' : fashion ? 'Fashion-MNIST' : values.data} (${backend.name})`));
 const accuracy = state.history['val_acc']?.at(-1);
 log(`Done: ${state.epoch} epochs; validation accuracy ${accuracy === undefined ? 'n/a' : accuracy.toFixed(3)} (chance ${(1 / classes).toFixed(3)}).`);
 log(`Wrote ${join(out, 'history.json')}, ${join(out, 'history.svg')} and ${checkpointDir}/.`);
+
+/** Adam's learning rate: constant, or cosine decay from `rate` to 0 over `totalSteps`. */
+function learningRate(schedule: string, rate: number, totalSteps: number): number | ((epoch: number, step: number) => number) {
+  if (schedule === 'constant') return rate;
+  return (_epoch, step) => 0.5 * rate * (1 + Math.cos((Math.PI * Math.min(step, totalSteps)) / totalSteps));
+}

@@ -1,5 +1,6 @@
-// Runs the training script for real, on the CPU (wasm backend): a narrow Xception on generated
-// stripes. It must learn (validation accuracy well above chance), write a checkpoint, and resume.
+// Runs the training script for real, on the CPU (ONNX Runtime, then wasm): a narrow Xception on
+// generated stripes. It must learn (validation accuracy well above chance), write a checkpoint, and
+// resume; and, when Debian's dataset-fashion-mnist is installed, learn a slice of Fashion-MNIST.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,12 +26,13 @@ function train(...args: string[]) {
   return { log: child.stderr, history: JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) };
 }
 
-test('learns the generated classes (validation accuracy well above chance) and writes a checkpoint', () => {
+test('learns the generated classes on ONNX Runtime (validation accuracy well above chance) and writes a checkpoint', () => {
   const { log, history } = train('--epochs', '3', '--backend', 'auto');
-  // Here tfjs-node(-gpu) cannot load, so 'auto' says why in one line each and falls back to wasm.
+  // Here tfjs-node(-gpu) cannot load, so 'auto' says why in one line each and falls back to ONNX Runtime.
   assert.match(log, /^@tensorflow\/tfjs-node-gpu did not load: .+ \(it needs Linux or Windows x86-64, CUDA 11\.2 \+ cuDNN 8\.1 and Node ≤ 22/m);
-  assert.match(log, /^Falling back to the wasm backend/m);
-  assert.match(log, /^Backend: wasm/m);
+  assert.match(log, /^Falling back to ONNX Runtime/m);
+  assert.match(log, /^Backend: onnx \(onnxruntime-node\)/m);
+  assert.equal(history.backend, 'onnx');
   assert.equal(history.epoch, 3);
   assert.equal(history.history.val_acc.length, 3);
   const accuracy = history.history.val_acc.at(-1);
@@ -40,7 +42,7 @@ test('learns the generated classes (validation accuracy well above chance) and w
   assert.match(readFileSync(join(out, 'history.svg'), 'utf8'), /^<svg[^>]*>.*<polyline/s);
 });
 
-test('--resume continues from the checkpoint: the history grows, the model does not start over', () => {
+test('--resume on wasm continues from the ONNX Runtime checkpoint: the history grows, the model does not start over', () => {
   const before = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
   const { log, history } = train('--epochs', '4', '--backend', 'wasm', '--resume');
   assert.match(log, new RegExp(`^Resuming after epoch ${before.epoch} from `, 'm'));
@@ -53,7 +55,7 @@ test('--resume continues from the checkpoint: the history grows, the model does 
 test('bad options get a clear error', () => {
   const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', '--synthetic', '--backend', 'gpu'], { cwd: example, encoding: 'utf8' });
   assert.notEqual(child.status, 0);
-  assert.match(child.stderr, /--backend must be auto, tensorflow, wasm or cpu; got gpu\./);
+  assert.match(child.stderr, /--backend must be auto, tensorflow, onnx, wasm or cpu; got gpu\./);
 });
 
 test('--data reads a folder of PNG and JPEG images, one sub-folder per class', () => {
@@ -79,4 +81,17 @@ test('--data reads a folder of PNG and JPEG images, one sub-folder per class', (
   assert.deepEqual(history.classNames, ['blue', 'red']);
   assert.equal(history.history.loss.length, 1);
   assert.ok(Number.isFinite(history.history.val_loss[0]));
+});
+
+const FASHION = '/usr/share/datasets/fashion-mnist';
+test('--data fashion-mnist: a slice (3,000 training images, one epoch) on ONNX Runtime scores well above chance on the test set', { skip: !existsSync(join(FASHION, 't10k-labels-idx1-ubyte.gz')) && `${FASHION} is missing (apt-get install dataset-fashion-mnist)` }, () => {
+  const run = join(out, 'fashion');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', '--data', `fashion-mnist:${FASHION}`, '--preset', 'narrow', '--samples', '3000', '--test-samples', '1000', '--batch-size', '32', '--epochs', '1', '--bn-momentum', '0.9', '--backend', 'onnx', '--out', run], { cwd: example, encoding: 'utf8', timeout: 10 * 60_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stderr, /^Data: Fashion-MNIST from \/usr\/share\/datasets\/fashion-mnist: 3000 training and 1000 test images, 28×28 centred on 32×32\.$/m);
+  assert.match(child.stderr, /input 32×32×1\.$/m);
+  const history = JSON.parse(readFileSync(join(run, 'history.json'), 'utf8'));
+  const accuracy = history.history.val_acc[0];
+  console.log(`Fashion-MNIST slice: test accuracy ${accuracy.toFixed(3)} after one epoch of 3,000 images (chance 0.10), ${history.seconds.toFixed(0)} s`);
+  assert.ok(accuracy >= 0.5, `test accuracy ${accuracy} is not well above chance (0.1)`);
 });

@@ -41,21 +41,27 @@ export interface LossConfig {
   labelSmoothing?: number;
 }
 
-/** What {@link TrainingGraph} state entries hold. */
-export type StateKind = 'trainable' | 'movingStatistic' | 'optimizerSlot' | 'step';
+/**
+ * What {@link TrainingGraph} state entries hold. 'frozen': a weight or moving
+ * statistic of a frozen layer (not in `model.trainableWeights`) that the graph
+ * reads but never changes; its `output` equals its `input` (no graph output:
+ * keep feeding the same value).
+ */
+export type StateKind = 'trainable' | 'movingStatistic' | 'optimizerSlot' | 'step' | 'frozen';
 
 /** One tensor of training state: fed as `input`, returned updated as `output`. */
 export interface StateEntry {
   /** Graph input name. */
   input: string;
-  /** Graph output name of its updated value (fed back as `input` on the next step). */
+  /** Graph output name of its updated value (fed back as `input` on the next step); equals `input` for 'frozen'. */
   output: string;
   /** Shape in the ONNX graph's layout (e.g. OIHW for convolutions). */
   shape: number[];
   kind: StateKind;
   /**
-   * For 'trainable' and 'movingStatistic': the tfjs variable it mirrors, and how to
-   * turn the tfjs value into the ONNX value and back (permutation, reshape).
+   * For 'trainable', 'movingStatistic' and 'frozen': the tfjs variable it mirrors, and how to
+   * turn the tfjs value into the ONNX value and back: `toOnnx` transposes by `perm`, then
+   * reshapes; `fromOnnx` reshapes, then transposes by `perm`. Absent: the same layout.
    */
   variable?: LayerVariable;
   toOnnx?: { perm?: number[]; reshape?: number[] };
@@ -76,7 +82,10 @@ export interface TrainingGraph {
   labels: string;
   /** Scalar float32 learning rate (schedules are computed in JS). */
   learningRate: string;
-  /** Dropout keep masks, one per Dropout layer with rate > 0: float32 inputs of the given shape (batch first), values 0 or 1/(1 − rate). */
+  /**
+   * Dropout keep masks, one per Dropout layer with rate > 0: float32 inputs of the given shape
+   * (batch first, then the layer's tfjs layout: [batch, features] or NHWC), values 0 or 1/(1 − rate).
+   */
   dropoutMasks: { input: string; rate: number; shape: (number | 'batch')[] }[];
   /** Scalar float32 mean loss of the batch. */
   loss: string;
@@ -84,12 +93,17 @@ export interface TrainingGraph {
   logits: string;
   /** Number of classes. */
   classes: number;
+  /**
+   * Only when built with `outputGradients`: each trainable state input's gradient
+   * output (the mean loss's gradient, before weight decay), for tests.
+   */
+  gradients?: Record<string, string>;
 }
 
 /** A forward-only graph over the same state inputs (BN in inference mode) for evaluate/predict. */
 export interface EvaluationGraph {
   bytes: Uint8Array;
-  /** The subset of state inputs it reads ('trainable' and 'movingStatistic'), same names as the training graph. */
+  /** The subset of state inputs it reads ('trainable', 'movingStatistic' and 'frozen'), same names as the training graph. */
   state: StateEntry[];
   images: string;
   labels: string;

@@ -1,0 +1,54 @@
+// One bench part: training steps on ONNX Runtime (createOnnxTrainer from xception-ts/onnx,
+// Adam, categorical cross-entropy) of the Keras Xception with 10 classes at one input size and
+// batch, in a fresh process with no heap cap. Prints one JSON line: step times, images per
+// second, the time to build the graph and session, and the process' peak RSS.
+//
+//   node bench/parts/onnx-training.mjs --size 150 --batch 8 [--steps 10] [--warmup 1] [--threads N]
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { createXception } from '../../dist/index.js';
+import { createOnnxTrainer } from '../../dist/onnx.js';
+import { median } from '../../scripts/image.mjs';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '150' },
+    batch: { type: 'string', default: '8' },
+    preset: { type: 'string', default: 'keras' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '1' },
+    threads: { type: 'string' },
+  },
+});
+const size = Number(values.size);
+const batch = Number(values.batch);
+tf.env().set('PROD', true);
+await tf.setBackend('cpu'); // holds the variables and the batch; ONNX Runtime does the training
+const model = createXception({ preset: values.preset, numClasses: 10, inputShape: [size, size, 3], allowSmallInput: size < 71 });
+const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 1);
+const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
+let start = performance.now();
+const trainer = await createOnnxTrainer(model, {
+  ort, batchSize: batch, optimizer: { type: 'adam', learningRate: 1e-4 },
+  ...(values.threads ? { threads: Number(values.threads) } : {}),
+});
+const createMs = performance.now() - start;
+const stepMs = [];
+const losses = [];
+for (let i = 0; i < Number(values.warmup) + Number(values.steps); i++) {
+  start = performance.now();
+  losses.push(await trainer.trainOnBatch(x, y));
+  if (i >= Number(values.warmup)) stepMs.push(performance.now() - start);
+}
+start = performance.now();
+await trainer.syncToModel();
+const syncMs = performance.now() - start;
+await trainer.dispose();
+const medianMs = median(stepMs);
+console.log(JSON.stringify({
+  engine: 'onnxruntime-node', ortVersion: ort.env?.versions?.common ?? null, preset: values.preset, size, batch, steps: stepMs.length,
+  stepMedianMs: medianMs, stepMs, imagesPerSecond: (batch * 1000) / medianMs, createMs, syncMs,
+  firstLoss: losses[0], lastLoss: losses.at(-1),
+  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+}));

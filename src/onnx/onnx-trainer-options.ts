@@ -1,0 +1,195 @@
+import { XceptionTrainingError } from '../errors.js';
+import type { LossConfig, OptimizerConfig } from '../training/onnx-graph/training-graph.js';
+import type { OnnxRuntime } from './onnx-classifier.js';
+
+/**
+ * A learning rate that changes during training: called before every step with
+ * the epoch (0-based; the epoch `fit` is in, or the number of epochs `fit` has
+ * finished for a bare `trainOnBatch`) and the step (0-based count of the
+ * batches this trainer has trained on), it returns the rate for that step.
+ *
+ * @example
+ * ```ts
+ * // Cosine decay from 1e-3 to 0 over 10 epochs of 100 steps.
+ * const cosine: LearningRateSchedule = (_epoch, step) => 0.5e-3 * (1 + Math.cos((Math.PI * step) / 1000));
+ * ```
+ */
+export type LearningRateSchedule = (epoch: number, step: number) => number;
+
+/**
+ * The optimizer of {@link OnnxTrainerOptions}: SGD (with momentum, Nesterov),
+ * Adam or AdamW, with the defaults of Keras (Adam: learning rate 1e-3, β₁ 0.9,
+ * β₂ 0.999, ε 1e-7; SGD: learning rate 0.01). `learningRate` may be a
+ * {@link LearningRateSchedule}; it is fed to the graph each step, so changing
+ * it never rebuilds anything.
+ *
+ * @example
+ * ```ts
+ * const adamw: OnnxOptimizerOptions = { type: 'adamw', learningRate: 3e-4, weightDecay: 0.05 };
+ * const sgd: OnnxOptimizerOptions = { type: 'sgd', learningRate: (epoch) => 0.1 * 0.5 ** epoch, momentum: 0.9, nesterov: true };
+ * ```
+ */
+export type OnnxOptimizerOptions =
+  | {
+      /** Stochastic gradient descent. */
+      type: 'sgd';
+      /** A number or a schedule. Default 0.01. */
+      learningRate?: number | LearningRateSchedule;
+      /** Default 0 (plain SGD). */
+      momentum?: number;
+      /** Default false. */
+      nesterov?: boolean;
+      /** L2 weight decay added to the gradient (coupled, as torch.optim.SGD). Default 0. */
+      weightDecay?: number;
+    }
+  | {
+      /** Adam, or AdamW (decoupled weight decay, Loshchilov & Hutter). */
+      type: 'adam' | 'adamw';
+      /** A number or a schedule. Default 1e-3. */
+      learningRate?: number | LearningRateSchedule;
+      /** Default 0.9. */
+      beta1?: number;
+      /** Default 0.999. */
+      beta2?: number;
+      /** Default 1e-7 (tfjs' and Keras' default). */
+      epsilon?: number;
+      /** 'adam': L2 added to the gradient; 'adamw': decoupled decay. Default 0 ('adam'), 0.01 ('adamw'). */
+      weightDecay?: number;
+    };
+
+/**
+ * The loss of {@link OnnxTrainerOptions}: `'categoricalCrossentropy'` takes
+ * one-hot labels `[batch, classes]`, `'sparseCategoricalCrossentropy'` takes
+ * class ids `[batch]` (int32 or float32 holding integers). An object adds
+ * Keras' label smoothing (targets (1 − s)·y + s / classes).
+ *
+ * @example
+ * ```ts
+ * const loss: OnnxLossOptions = { type: 'categoricalCrossentropy', labelSmoothing: 0.1 };
+ * ```
+ */
+export type OnnxLossOptions =
+  | 'categoricalCrossentropy'
+  | 'sparseCategoricalCrossentropy'
+  | {
+      /** The loss. */
+      type: 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy';
+      /** Label smoothing s in [0, 1). Default 0. */
+      labelSmoothing?: number;
+    };
+
+/**
+ * Options of {@link createOnnxTrainer}.
+ *
+ * @example
+ * ```ts
+ * import * as ort from 'onnxruntime-web';
+ *
+ * const options: OnnxTrainerOptions = {
+ *   optimizer: { type: 'adam', learningRate: 1e-3 },
+ *   loss: 'categoricalCrossentropy',
+ *   batchSize: 16,
+ *   ort,
+ *   executionProviders: ['wasm'],
+ * };
+ * ```
+ */
+export interface OnnxTrainerOptions {
+  /** Default `{ type: 'adam', learningRate: 1e-3 }`. */
+  optimizer?: OnnxOptimizerOptions;
+  /** Default `'categoricalCrossentropy'`. */
+  loss?: OnnxLossOptions;
+  /**
+   * The batch the training graph is built for, and `fit`'s and `evaluate`'s
+   * default. Other batch sizes (a last, smaller batch) get their own session,
+   * built the first time they occur. Default 32.
+   */
+  batchSize?: number;
+  /**
+   * The ONNX Runtime module. Default: `onnxruntime-node`, imported in Node; in
+   * a browser pass `onnxruntime-web` (`import * as ort from 'onnxruntime-web'`).
+   */
+  ort?: OnnxRuntime;
+  /**
+   * ONNX Runtime's execution providers, in order of preference, e.g.
+   * `['cuda', 'cpu']` (onnxruntime-node on Linux with CUDA 12), `['coreml', 'cpu']`,
+   * `['dml', 'cpu']` (Windows), `['webgpu', 'wasm']` (browsers). Default: ONNX Runtime's
+   * (`cpu` in Node, `wasm` in browsers).
+   */
+  executionProviders?: readonly (
+    | string
+    | {
+        /** The provider's name, e.g. `'cuda'`; the other properties are its options (e.g. `deviceId`). */
+        name: string;
+        [option: string]: unknown;
+      }
+  )[];
+  /** Threads of ONNX Runtime's CPU provider (`intraOpNumThreads`). Default: ONNX Runtime's (one per physical core). */
+  threads?: number;
+  /** More `InferenceSession` options, merged over the defaults (`graphOptimizationLevel: 'all'`). */
+  sessionOptions?: Record<string, unknown>;
+  /** Seed of the dropout masks and of `fit`'s shuffling. Default 1. */
+  seed?: number;
+}
+
+/** {@link OnnxTrainerOptions} with defaults applied and checked. @internal */
+export interface ResolvedTrainerOptions {
+  optimizer: OptimizerConfig;
+  learningRate: LearningRateSchedule;
+  loss: LossConfig;
+  batchSize: number;
+  sessionOptions: Record<string, unknown>;
+  seed: number;
+}
+
+const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+const LOSSES = ['categoricalCrossentropy', 'sparseCategoricalCrossentropy'] as const;
+
+/** Applies the defaults and refuses what cannot work, naming the option and what is allowed. @internal */
+export function resolveTrainerOptions(options: OnnxTrainerOptions): ResolvedTrainerOptions {
+  const { optimizer = { type: 'adam' }, batchSize = 32, seed = 1 } = options;
+  if (!optimizer || !OPTIMIZERS.includes(optimizer.type as (typeof OPTIMIZERS)[number])) {
+    throw new XceptionTrainingError(`optimizer.type must be one of ${OPTIMIZERS.map((o) => `'${o}'`).join(', ')}; got ${JSON.stringify(optimizer?.type)}.`);
+  }
+  const { learningRate = optimizer.type === 'sgd' ? 0.01 : 1e-3, ...settings } = optimizer;
+  if (typeof learningRate === 'number') {
+    if (!(Number.isFinite(learningRate) && learningRate >= 0)) {
+      throw new XceptionTrainingError(`optimizer.learningRate must be a finite number ≥ 0 or a function (epoch, step) => rate; got ${learningRate}.`);
+    }
+  } else if (typeof learningRate !== 'function') {
+    throw new XceptionTrainingError(`optimizer.learningRate must be a finite number ≥ 0 or a function (epoch, step) => rate; got ${JSON.stringify(learningRate)}.`);
+  }
+  for (const key of ['momentum', 'beta1', 'beta2', 'epsilon', 'weightDecay'] as const) {
+    const value = (settings as Record<string, unknown>)[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new XceptionTrainingError(`optimizer.${key} must be a finite number ≥ 0; got ${JSON.stringify(value)}.`);
+    }
+  }
+  const loss: LossConfig = typeof options.loss === 'string' || options.loss === undefined ? { type: options.loss ?? 'categoricalCrossentropy' } : options.loss;
+  if (!LOSSES.includes(loss.type)) {
+    throw new XceptionTrainingError(`loss must be one of ${LOSSES.map((l) => `'${l}'`).join(', ')}; got ${JSON.stringify(loss.type)}.`);
+  }
+  const smoothing = loss.labelSmoothing ?? 0;
+  if (!(Number.isFinite(smoothing) && smoothing >= 0 && smoothing < 1)) {
+    throw new XceptionTrainingError(`loss.labelSmoothing must be a number in [0, 1); got ${loss.labelSmoothing}.`);
+  }
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new XceptionTrainingError(`batchSize must be a positive integer; got ${batchSize}.`);
+  if (!Number.isFinite(seed)) throw new XceptionTrainingError(`seed must be a finite number; got ${seed}.`);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new XceptionTrainingError(`threads must be a positive integer; got ${options.threads}.`);
+  }
+  const sessionOptions: Record<string, unknown> = {
+    graphOptimizationLevel: 'all',
+    ...(options.executionProviders ? { executionProviders: [...options.executionProviders] } : {}),
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    ...options.sessionOptions,
+  };
+  return {
+    optimizer: { ...settings, type: optimizer.type } as OptimizerConfig,
+    learningRate: typeof learningRate === 'number' ? () => learningRate : learningRate,
+    loss,
+    batchSize,
+    sessionOptions,
+    seed,
+  };
+}

@@ -1,0 +1,71 @@
+import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
+import { DEFAULT_FORMULATION } from './conv-gradients.js';
+import { DifferentiableGraph, type Weight } from './differentiable-graph.js';
+import { layoutOf, writeForward, type ForwardContext } from './layer-translation.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { checkBatchSize, checkLoss } from './training-options.js';
+import type { EvaluationGraph, LossConfig, StateEntry } from './training-graph.js';
+
+/** Options of {@link buildEvaluationGraph}. Internal. */
+export interface BuildEvaluationGraphOptions {
+  /** Default `{ type: 'categoricalCrossentropy' }`. */
+  loss?: LossConfig;
+  batchSize: number;
+}
+
+const WHAT = 'buildEvaluationGraph';
+
+/**
+ * The forward pass of `model` in inference mode (BatchNormalization on its
+ * moving statistics, no dropout) with the loss, reading the same state
+ * inputs (same names and layouts) as {@link buildTrainingGraph}'s graph.
+ *
+ * @throws {@link XceptionTrainingError} for a layer it cannot translate or a bad setting.
+ * Internal.
+ */
+export function buildEvaluationGraph(model: LayersModel, options: BuildEvaluationGraphOptions): EvaluationGraph {
+  const { loss = { type: 'categoricalCrossentropy' }, batchSize } = options;
+  checkLoss(WHAT, loss);
+  checkBatchSize(WHAT, batchSize);
+  const d = new DifferentiableGraph();
+  const { g } = d;
+  const inputShape = model.inputs[0]?.shape ?? [];
+  const images = g.input('images', [batchSize, ...(inputShape.slice(1) as number[])]);
+  const trainable = new Set<LayerVariable>(model.trainableWeights);
+  const state: StateEntry[] = [];
+  const weights = new Map<LayerVariable, Weight>();
+  const ctx: ForwardContext = {
+    d,
+    training: false,
+    formulation: DEFAULT_FORMULATION,
+    weight(variable, kind, shape, toOnnx, fromOnnx) {
+      const known = weights.get(variable);
+      if (known) return known;
+      const name = g.input(variable.name, shape);
+      const weight: Weight = { name, shape, trainable: false };
+      const entryKind = kind === 'movingStatistic' ? 'movingStatistic' : trainable.has(variable) ? 'trainable' : 'frozen';
+      state.push({ input: name, output: name, shape, kind: entryKind, variable, ...layoutOf(toOnnx, fromOnnx) });
+      weights.set(variable, weight);
+      return weight;
+    },
+    movingUpdate() {},
+    dropoutMask() {
+      throw new Error('no dropout masks in inference mode');
+    },
+    isFrozen: () => true,
+  };
+  const logits = writeForward(model, images, batchSize, ctx, WHAT);
+  const cross = softmaxCrossEntropy(d, logits, loss, 'labels', false);
+  const [n, classes] = logits.shape as [number, number];
+  g.output(cross.loss, 'loss', []);
+  g.output(logits.name, 'logits', [n, classes]);
+  return {
+    bytes: g.encode(`${model.name}_evaluation`, `${model.name}: forward pass in inference mode and loss, written by xception-ts. Images NHWC float32.`),
+    state,
+    images,
+    labels: cross.labels,
+    loss: 'loss',
+    logits: 'logits',
+    classes,
+  };
+}

@@ -1,0 +1,141 @@
+import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
+import { DEFAULT_FORMULATION, type ConvFormulation } from './conv-gradients.js';
+import { DifferentiableGraph, type Weight } from './differentiable-graph.js';
+import { layoutOf, writeForward, type ForwardContext } from './layer-translation.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { OptimizerGraph } from './optimizers.js';
+import { checkBatchSize, checkLoss, checkOptimizer } from './training-options.js';
+import type { LossConfig, OptimizerConfig, StateEntry, TrainingGraph } from './training-graph.js';
+
+/** Options of {@link buildTrainingGraph}. Internal. */
+export interface BuildTrainingGraphOptions {
+  optimizer: OptimizerConfig;
+  /** Default `{ type: 'categoricalCrossentropy' }`. */
+  loss?: LossConfig;
+  /** The batch size the graph is written for (fixed: every shape in the graph is static). */
+  batchSize: number;
+  /** Also output each trainable weight's gradient (see {@link TrainingGraph.gradients}). Default false. */
+  outputGradients?: boolean;
+  /** Formulation switches for measuring alternatives. Default: the fastest measured. */
+  formulation?: Partial<ConvFormulation>;
+}
+
+const WHAT = 'buildTrainingGraph';
+
+type Layer = LayersModel['layers'][number];
+
+/**
+ * One ONNX graph (standard operators, opset 17) that runs a whole training
+ * step of `model`: forward in training mode, softmax cross-entropy on the
+ * logits, the backward pass derived layer by layer, the optimizer update of
+ * every trainable weight, and the moving-average update of every unfrozen
+ * BatchNormalization. Inputs: `images` (NHWC), `labels`, `learning_rate`,
+ * dropout masks and the state; outputs: `loss`, `logits` and each state
+ * entry's new value. Frozen layers (not in `model.trainableWeights`) get no
+ * update and no filter gradient; their BatchNormalization runs in inference
+ * mode, as in Keras 2+.
+ *
+ * @throws {@link XceptionTrainingError} for a layer it cannot differentiate or a bad setting.
+ * Internal.
+ */
+export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGraphOptions): TrainingGraph {
+  const { optimizer, loss = { type: 'categoricalCrossentropy' }, batchSize, outputGradients = false } = options;
+  checkOptimizer(WHAT, optimizer);
+  checkLoss(WHAT, loss);
+  checkBatchSize(WHAT, batchSize);
+  const formulation = { ...DEFAULT_FORMULATION, ...options.formulation };
+
+  const d = new DifferentiableGraph();
+  const { g } = d;
+  const inputShape = model.inputs[0]?.shape ?? [];
+  const images = g.input('images', [batchSize, ...(inputShape.slice(1) as number[])]);
+  const learningRate = g.input('learning_rate', []);
+  const trainable = new Set<LayerVariable>(model.trainableWeights);
+  const state: StateEntry[] = [];
+  const weights = new Map<LayerVariable, { weight: Weight; entry: StateEntry }>();
+  const movingUpdates = new Map<string, string>();
+  const dropoutMasks: TrainingGraph['dropoutMasks'] = [];
+  const frozenLayers = new Set<Layer>(model.layers.filter((layer) => isFrozen(layer, trainable)));
+
+  const ctx: ForwardContext = {
+    d,
+    training: true,
+    formulation,
+    weight(variable, kind, shape, toOnnx, fromOnnx) {
+      const known = weights.get(variable);
+      if (known) return known.weight;
+      const isTrainable = kind === 'parameter' && trainable.has(variable);
+      const name = g.input(variable.name, shape);
+      const weight: Weight = { name, shape, trainable: isTrainable };
+      const entry: StateEntry = {
+        input: name,
+        output: `${name}/updated`,
+        shape,
+        kind: isTrainable ? 'trainable' : kind === 'movingStatistic' ? 'movingStatistic' : 'frozen',
+        variable,
+        ...layoutOf(toOnnx, fromOnnx),
+      };
+      weights.set(variable, { weight, entry });
+      state.push(entry);
+      return weight;
+    },
+    movingUpdate(statistic, updated) {
+      movingUpdates.set(statistic.name, updated);
+    },
+    dropoutMask(layer, rate, shape) {
+      const input = g.input(`${layer.name}/keep_mask`, shape.length === 4 ? [shape[0]!, shape[2]!, shape[3]!, shape[1]!] : shape);
+      const tfjsShape = shape.length === 4 ? [shape[2]!, shape[3]!, shape[1]!] : shape.slice(1);
+      dropoutMasks.push({ input, rate, shape: ['batch', ...tfjsShape] });
+      return shape.length === 4 ? g.op('Transpose', [input], `${input}/nchw`, [{ name: 'perm', type: 7, ints: [0, 3, 1, 2] }]) : input;
+    },
+    isFrozen: (layer) => frozenLayers.has(layer),
+  };
+
+  const logits = writeForward(model, images, batchSize, ctx, WHAT);
+  const cross = softmaxCrossEntropy(d, logits, loss, 'labels', true);
+  d.runBackward();
+
+  const optimizerGraph = new OptimizerGraph(d, optimizer, learningRate);
+  const gradients: Record<string, string> = {};
+  for (const { weight, entry } of weights.values()) {
+    if (entry.kind === 'trainable') {
+      const gradient = d.weightGradients.get(weight.name) ?? g.op('ConstantOfShape', [g.int64s(weight.shape)], `${weight.name}/no_gradient`);
+      g.output(optimizerGraph.update(weight.name, gradient, weight.shape), entry.output, entry.shape);
+      if (outputGradients) gradients[entry.input] = g.output(gradient, `${entry.input}/gradient`, entry.shape);
+    } else if (entry.kind === 'movingStatistic') {
+      const updated = movingUpdates.get(weight.name);
+      if (updated) g.output(updated, entry.output, entry.shape);
+      else {
+        entry.kind = 'frozen';
+        entry.output = entry.input;
+      }
+    } else {
+      entry.output = entry.input;
+    }
+  }
+  optimizerGraph.finish();
+  for (const slot of optimizerGraph.slots) state.push({ input: slot.input, output: slot.output, shape: slot.shape, kind: slot.kind, initial: slot.initial });
+  const [n, classes] = logits.shape as [number, number];
+  g.output(cross.loss, 'loss', []);
+  g.output(logits.name, 'logits', [n, classes]);
+
+  return {
+    bytes: g.encode(`${model.name}_training_step`, `${model.name}: one training step (forward, backward, ${optimizer.type}), written by xception-ts. Images NHWC float32.`),
+    state,
+    images,
+    labels: cross.labels,
+    learningRate,
+    dropoutMasks,
+    loss: 'loss',
+    logits: 'logits',
+    classes,
+    ...(outputGradients ? { gradients } : {}),
+  };
+}
+
+/** A layer is frozen when it (or its model) is not trainable, or none of its trainable-kind weights is trained. */
+function isFrozen(layer: Layer, trainable: Set<LayerVariable>): boolean {
+  if (!layer.trainable) return true;
+  const parameters = layer.weights.filter((w) => !/moving_(mean|variance)$/.test(w.originalName));
+  return parameters.length > 0 && !parameters.some((w) => trainable.has(w));
+}

@@ -1,0 +1,143 @@
+import { modelProtoType } from '../../onnx/onnx-schema.js';
+
+/**
+ * A small writer of ONNX graphs for the training graph: nodes with unique
+ * names, constants as initializers, typed graph inputs and outputs, and the
+ * serialized `ModelProto`. Internal.
+ */
+
+/** The operator set of the training and evaluation graphs (ScatterElements' reduction needs 16+). */
+export const TRAINING_OPSET = 17;
+/** The IR version that goes with opset 17. */
+const IR_VERSION = 8;
+
+/** ONNX tensor element types used here. */
+export const FLOAT = 1;
+export const INT64 = 7;
+
+/** One node attribute, as the schema's AttributeProto. */
+export type Attribute = { name: string; type: number; i?: number; ints?: number[]; f?: number; s?: Uint8Array };
+type Node = { op_type: string; input: string[]; output: string[]; name: string; attribute: Attribute[] };
+type Initializer = { name: string; dims: number[]; data_type: number; raw_data: Uint8Array };
+type ValueInfo = { name: string; type: { tensor_type: { elem_type: number; shape: { dim: { dim_value: number }[] } } } };
+
+/** An integer attribute. */
+export function int(name: string, i: number): Attribute {
+  return { name, type: 2, i };
+}
+/** A list-of-integers attribute. */
+export function ints(name: string, values: readonly number[]): Attribute {
+  return { name, type: 7, ints: [...values] };
+}
+/** A float attribute. */
+export function float(name: string, f: number): Attribute {
+  return { name, type: 1, f };
+}
+/** A string attribute. */
+export function str(name: string, s: string): Attribute {
+  return { name, type: 3, s: new TextEncoder().encode(s) };
+}
+
+const BIG_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
+
+/** ONNX's raw_data is little-endian; reorders bytes of `width`-byte elements on a big-endian machine. */
+function littleEndian(bytes: Uint8Array, width: number): Uint8Array {
+  if (!BIG_ENDIAN) return bytes;
+  const copy = bytes.slice();
+  for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
+  return copy;
+}
+
+/** Collects the nodes, constants, inputs and outputs of one graph. */
+export class GraphWriter {
+  readonly nodes: Node[] = [];
+  readonly initializers: Initializer[] = [];
+  readonly inputs: ValueInfo[] = [];
+  readonly outputs: ValueInfo[] = [];
+  private readonly names = new Set<string>();
+  private readonly constants = new Map<string, string>();
+
+  /** A tensor name not used yet, `base` itself when free. */
+  unique(base: string): string {
+    let name = base;
+    for (let i = 1; this.names.has(name); i++) name = `${base}_${i}`;
+    this.names.add(name);
+    return name;
+  }
+
+  /** Adds a node with one output named after `hint`; returns the output's name. */
+  op(type: string, input: string[], hint: string, attribute: Attribute[] = []): string {
+    return this.opN(type, input, [hint], attribute)[0]!;
+  }
+
+  /** Adds a node with several outputs; returns their names. */
+  opN(type: string, input: string[], hints: string[], attribute: Attribute[] = []): string[] {
+    const output = hints.map((hint) => this.unique(hint));
+    this.nodes.push({ op_type: type, input, output, name: output[0]!, attribute });
+    return output;
+  }
+
+  /** A float32 constant (cached by value for small ones). */
+  floats(values: ArrayLike<number>, dims: number[], hint = 'const'): string {
+    const data = Float32Array.from(values);
+    const key = data.length <= 16 ? `f${dims.join('x')}:${Array.from(data).join(',')}` : null;
+    if (key && this.constants.has(key)) return this.constants.get(key)!;
+    const name = this.unique(key ? `const/f_${this.constants.size}` : hint);
+    this.initializers.push({ name, dims, data_type: FLOAT, raw_data: littleEndian(new Uint8Array(data.buffer), 4) });
+    if (key) this.constants.set(key, name);
+    return name;
+  }
+
+  /** A float32 scalar constant. */
+  scalar(value: number): string {
+    return this.floats([value], []);
+  }
+
+  /** An int64 constant (shapes, axes, indices), cached by value. */
+  int64s(values: readonly number[], dims: number[] = [values.length]): string {
+    const key = `i${dims.join('x')}:${values.join(',')}`;
+    const cached = this.constants.get(key);
+    if (cached) return cached;
+    const name = this.unique(`const/i_${this.constants.size}`);
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    this.initializers.push({ name, dims, data_type: INT64, raw_data: littleEndian(new Uint8Array(data.buffer), 8) });
+    this.constants.set(key, name);
+    return name;
+  }
+
+  /** Declares a graph input. */
+  input(name: string, shape: readonly number[], elemType = FLOAT): string {
+    if (this.names.has(name)) throw new Error(`graph input name '${name}' is already used`);
+    this.names.add(name);
+    this.inputs.push(valueInfo(name, shape, elemType));
+    return name;
+  }
+
+  /** Makes `value` a graph output called `name` (through an Identity when the names differ). */
+  output(value: string, name: string, shape: readonly number[], elemType = FLOAT): string {
+    if (value !== name) {
+      if (this.names.has(name)) throw new Error(`graph output name '${name}' is already used`);
+      this.names.add(name);
+      this.nodes.push({ op_type: 'Identity', input: [value], output: [name], name, attribute: [] });
+    }
+    this.outputs.push(valueInfo(name, shape, elemType));
+    return name;
+  }
+
+  /** Serializes the graph as an `onnx.ModelProto`. */
+  encode(graphName: string, docString: string): Uint8Array {
+    const ModelProto = modelProtoType();
+    const message = ModelProto.fromObject({
+      ir_version: IR_VERSION,
+      opset_import: [{ domain: '', version: TRAINING_OPSET }],
+      producer_name: 'xception-ts',
+      doc_string: docString,
+      graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+    });
+    return ModelProto.encode(message).finish();
+  }
+}
+
+function valueInfo(name: string, shape: readonly number[], elemType: number): ValueInfo {
+  return { name, type: { tensor_type: { elem_type: elemType, shape: { dim: shape.map((d) => ({ dim_value: d })) } } } };
+}
