@@ -19,7 +19,9 @@ import {
   type Tensor4D,
 } from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { requireLayersModel, requireTensor } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
+import { requireKnownOptions } from '../model/xception-options.js';
 import { show } from '../model/validation.js';
 
 /**
@@ -100,7 +102,7 @@ export interface GradCamResult {
  */
 export function gradCam(model: LayersModel, image: Tensor3D | Tensor4D, options: GradCamOptions = {}): GradCamResult {
   const { featureMap, output, classes } = describe(model, options);
-  const batch = checkImage(model, image);
+  const batch = requireTensor('gradCam: image', checkImage(model, image)) as Tensor3D | Tensor4D;
   let classIndex = options.classIndex;
   if (classIndex !== undefined && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classes)) {
     throw new XceptionConfigError(`gradCam: classIndex must be an integer in [0, ${classes - 1}]; got ${show(classIndex)}.`);
@@ -130,6 +132,8 @@ function describe(model: LayersModel, options: GradCamOptions): { featureMap: Sy
   if (options === null || typeof options !== 'object') {
     throw new XceptionConfigError(`gradCam options must be an object or undefined; got ${show(options)}.`);
   }
+  requireLayersModel('gradCam: model', model);
+  requireKnownOptions('gradCam', options, ['layerName', 'classIndex']);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new XceptionConfigError(
       `gradCam needs a model with one input and one output; '${model.name}' has ${model.inputs.length} and ${model.outputs.length}.`,

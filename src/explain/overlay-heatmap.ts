@@ -1,5 +1,7 @@
 import type { Tensor2D } from '@tensorflow/tfjs-core';
+import { requireTensor } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
+import { requireKnownOptions } from '../model/xception-options.js';
 import type { Pixels } from '../onnx/image-input.js';
 import { show } from '../model/validation.js';
 import { colorOf, HEATMAP_COLORMAPS, type HeatmapColormap } from './colormap.js';
@@ -75,6 +77,7 @@ export function overlayHeatmap(
   if (options === null || typeof options !== 'object') {
     throw new XceptionConfigError(`overlayHeatmap options must be an object or undefined; got ${show(options)}.`);
   }
+  requireKnownOptions('overlayHeatmap', options, ['alpha', 'colormap']);
   const alpha = options.alpha ?? 0.4;
   if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
     throw new XceptionConfigError(`overlayHeatmap: alpha must be a number in [0, 1]; got ${show(alpha)}.`);
@@ -122,6 +125,14 @@ function checkImage(image: Pixels): { width: number; height: number; channels: n
   if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
     throw new XceptionConfigError(`overlayHeatmap: image needs a positive integer width and height; got ${show(width)} × ${show(height)}.`);
   }
+  if (width * height > MAX_OVERLAY_PIXELS) {
+    throw new XceptionConfigError(
+      `overlayHeatmap: image ${width} × ${height} has ${width * height} pixels, above the ${MAX_OVERLAY_PIXELS} (16384 × 16384) allowed: its RGBA output would take over 1 GiB.`,
+    );
+  }
+  if (typeof data !== 'object' || typeof data.length !== 'number') {
+    throw new XceptionConfigError(`overlayHeatmap: image data must be an array or typed array of numbers (e.g. ImageData.data); got a ${typeof data}.`);
+  }
   const channels = data.length / (width * height);
   if (channels !== 3 && channels !== 4) {
     throw new XceptionConfigError(
@@ -136,10 +147,11 @@ function readHeatmap(
   heatmap: Tensor2D | { data: ArrayLike<number>; width: number; height: number },
 ): { data: ArrayLike<number>; width: number; height: number } {
   if (heatmap !== null && typeof heatmap === 'object' && 'dataSync' in heatmap) {
+    requireTensor('overlayHeatmap: heatmap', heatmap);
     if (heatmap.rank !== 2) {
       throw new XceptionConfigError(`overlayHeatmap: heatmap must be a 2D tensor [h, w]; got shape [${heatmap.shape.join(', ')}].`);
     }
-    return { data: heatmap.dataSync(), height: heatmap.shape[0], width: heatmap.shape[1] };
+    return requireFinite({ data: heatmap.dataSync(), height: heatmap.shape[0], width: heatmap.shape[1] });
   }
   const map = heatmap as { data?: ArrayLike<number>; width?: number; height?: number } | null;
   const w = map?.width;
@@ -149,5 +161,18 @@ function readHeatmap(
       `overlayHeatmap: heatmap must be a 2D tensor or { data, width, height } with width · height values; got ${show(heatmap)}.`,
     );
   }
-  return { data: map.data, width: w!, height: h! };
+  return requireFinite({ data: map.data, width: w!, height: h! });
+}
+
+/** The largest image overlayHeatmap colours: 16384 × 16384 pixels, whose RGBA output is 1 GiB. */
+const MAX_OVERLAY_PIXELS = 16384 * 16384;
+
+function requireFinite<T extends { data: ArrayLike<number> }>(map: T): T {
+  for (let i = 0; i < map.data.length; i++) {
+    const value = map.data[i]!;
+    if (!Number.isFinite(value)) {
+      throw new XceptionConfigError(`overlayHeatmap: heatmap value ${i} is ${show(value)}; heatmap values must be finite (gradCam gives [0, 1]).`);
+    }
+  }
+  return map;
 }

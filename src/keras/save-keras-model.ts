@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { requireLayersModel } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
 import { writeKerasArchive } from './keras-archive.js';
 import { toKeras3Config } from './keras3-config.js';
@@ -34,6 +35,7 @@ export async function saveKerasModel(model: LayersModel): Promise<Uint8Array> {
   if (model === null || typeof model !== 'object' || typeof (model as { toJSON?: unknown }).toJSON !== 'function') {
     throw new XceptionConfigError('saveKerasModel: model must be a tf.LayersModel (from createXception, loadKerasModel, tf.model, ...).');
   }
+  requireLayersModel('saveKerasModel: model', model);
   const config = toKeras3Config(model);
   const weights = await saveKerasWeights(model, { format: 'keras3' });
   const now = new Date().toISOString();

@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { requireLayersModel } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
 import { requireKnownOptions } from '../model/xception-options.js';
 import { ensureGroup, writeHdf5, type Hdf5WritableGroup } from './hdf5-writer.js';
@@ -60,6 +61,7 @@ export async function saveKerasWeights(model: LayersModel, options: SaveKerasWei
   if (model === null || typeof model !== 'object' || !Array.isArray((model as { layers?: unknown }).layers)) {
     throw new XceptionConfigError('saveKerasWeights: model must be a tf.LayersModel (from createXception, loadKerasModel, tf.model, ...).');
   }
+  requireLayersModel('saveKerasWeights: model', model);
   const values = readValues(model);
   return writeHdf5('saveKerasWeights', (file) => (format === 'keras2' ? writeKeras2(file, model, values) : writeKeras3(file, model, values)));
 }

@@ -147,6 +147,15 @@ const LOSSES = ['categoricalCrossentropy', 'sparseCategoricalCrossentropy'] as c
 
 /** Applies the defaults and refuses what cannot work, naming the option and what is allowed. @internal */
 export function resolveTrainerOptions(options: OnnxTrainerOptions): ResolvedTrainerOptions {
+  requireOptionsObject('createOnnxTrainer', options, TRAINER_OPTIONS);
+  if (options.ort !== undefined) {
+    const ort = options.ort as { InferenceSession?: { create?: unknown }; Tensor?: unknown } | null;
+    if (ort === null || typeof ort !== 'object' || typeof ort.InferenceSession?.create !== 'function' || typeof ort.Tensor !== 'function') {
+      throw new XceptionTrainingError(
+        `ort must be an ONNX Runtime module (onnxruntime-node or onnxruntime-web) with InferenceSession and Tensor; got ${describeValue(options.ort)}.`,
+      );
+    }
+  }
   const { optimizer = { type: 'adam' }, batchSize = 32, seed = 1 } = options;
   if (!optimizer || !OPTIMIZERS.includes(optimizer.type as (typeof OPTIMIZERS)[number])) {
     throw new XceptionTrainingError(`optimizer.type must be one of ${OPTIMIZERS.map((o) => `'${o}'`).join(', ')}; got ${JSON.stringify(optimizer?.type)}.`);
@@ -173,7 +182,7 @@ export function resolveTrainerOptions(options: OnnxTrainerOptions): ResolvedTrai
   if (!(Number.isFinite(smoothing) && smoothing >= 0 && smoothing < 1)) {
     throw new XceptionTrainingError(`loss.labelSmoothing must be a number in [0, 1); got ${loss.labelSmoothing}.`);
   }
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new XceptionTrainingError(`batchSize must be a positive integer; got ${batchSize}.`);
+  requireBatchSize(batchSize);
   if (!Number.isFinite(seed)) throw new XceptionTrainingError(`seed must be a finite number; got ${seed}.`);
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw new XceptionTrainingError(`threads must be a positive integer; got ${options.threads}.`);
@@ -192,4 +201,51 @@ export function resolveTrainerOptions(options: OnnxTrainerOptions): ResolvedTrai
     sessionOptions,
     seed,
   };
+}
+
+const TRAINER_OPTIONS = ['optimizer', 'loss', 'batchSize', 'ort', 'executionProviders', 'threads', 'sessionOptions', 'seed'];
+
+/**
+ * The largest batch the trainer accepts: 65,536 images of 71 × 71 × 3 (the
+ * smallest full Xception input) are already 4 GB of float32 input. @internal
+ */
+export const MAX_TRAINER_BATCH_SIZE = 65_536;
+
+/** Requires a batch size from 1 to {@link MAX_TRAINER_BATCH_SIZE}; `where` prefixes the message. @internal */
+export function requireBatchSize(batch: unknown, where?: string): void {
+  if (!(Number.isInteger(batch) && (batch as number) >= 1 && (batch as number) <= MAX_TRAINER_BATCH_SIZE)) {
+    throw new XceptionTrainingError(
+      `${where ? `${where}: ` : ''}batchSize must be a positive integer up to ${MAX_TRAINER_BATCH_SIZE}; got ${describeValue(batch)}.`,
+    );
+  }
+}
+
+/** Refuses options that are not an object (undefined is fine) or that hold an unknown (e.g. misspelt) key. @internal */
+export function requireOptionsObject(what: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new XceptionTrainingError(`${what} options must be an object or undefined; got ${describeValue(options)}.`);
+  }
+  if (Object.getPrototypeOf(options) !== Object.prototype && Object.getPrototypeOf(options) !== null) {
+    throw new XceptionTrainingError(`${what} options must be an object or undefined; got ${describeValue(options)}.`);
+  }
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new XceptionTrainingError(
+      `unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `valid options are ${known.map((k) => `'${k}'`).join(', ')}.`,
+    );
+  }
+}
+
+/** `null`, `"text"`, `5`, `an array`, `a Tensor`: a value, for a message. @internal */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return String(value);
 }

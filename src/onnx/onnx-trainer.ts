@@ -14,7 +14,13 @@ import type {
   OnnxTrainingHistory,
   OnnxTrainingLogs,
 } from './onnx-fit-options.js';
-import { resolveTrainerOptions, type OnnxTrainerOptions, type ResolvedTrainerOptions } from './onnx-trainer-options.js';
+import {
+  requireBatchSize,
+  requireOptionsObject,
+  resolveTrainerOptions,
+  type OnnxTrainerOptions,
+  type ResolvedTrainerOptions,
+} from './onnx-trainer-options.js';
 import { progressDisplay } from './training-progress.js';
 
 /**
@@ -278,6 +284,11 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
 
   const syncToModel = async () => {
     const entries = first.graph.state.filter((e) => e.variable && (e.kind === 'trainable' || e.kind === 'movingStatistic'));
+    if (isDisposedModel(model)) {
+      throw new XceptionTrainingError(
+        `syncToModel: the model '${model.name}' has been disposed; the trainer's weights have nowhere to go (predict and evaluate still work).`,
+      );
+    }
     // All values are computed before any variable is written: all of them change, or none.
     const values = entries.map((entry) => {
       const variable = entry.variable!;
@@ -298,6 +309,7 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
     source: { images: Float32Array; labels: Float32Array | BigInt64Array; count: number } | OnnxBatchSource,
     options: OnnxFitOptions,
   ): Promise<OnnxTrainingHistory> => {
+    requireOptionsObject('fit', options, FIT_OPTIONS);
     const { epochs = 1, initialEpoch = 0, shuffle = true, callbacks = {}, verbose = 0 } = options;
     const batch = options.batchSize ?? settings.batchSize;
     checkFitOptions(epochs, initialEpoch, batch, verbose);
@@ -387,14 +399,16 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
       })) as OnnxTrainer['fit'],
     evaluate: ((imagesOrSource: Tensor | OnnxBatchSource, labels?: Tensor, options: OnnxEvaluateOptions = {}) =>
       exclusive('evaluate', async () => {
+        requireOptionsObject('evaluate', options, EVALUATE_OPTIONS);
         const batch = options.batchSize ?? settings.batchSize;
-        checkBatchSize(batch, 'evaluate');
+        requireBatchSize(batch, 'evaluate');
         return evaluateSource(isBatchSource(imagesOrSource) ? imagesOrSource : [imagesOrSource, labels!], batch);
       })) as OnnxTrainer['evaluate'],
     predict: (images, options = {}) =>
       exclusive('predict', async () => {
+        requireOptionsObject('predict', options, EVALUATE_OPTIONS);
         const batch = options.batchSize ?? settings.batchSize;
-        checkBatchSize(batch, 'predict');
+        requireBatchSize(batch, 'predict');
         const { values, count } = readImages(images, 'predict', inputShape);
         return tensor2d(softmaxRows(await logitsOf(values, count, batch), classes), [count, classes]);
       }),
@@ -418,6 +432,9 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
 function describeModel(model: LayersModel): { inputShape: [number, number, number]; classes: number } {
   if (!model || !Array.isArray(model.inputs) || !Array.isArray(model.outputs)) {
     throw new XceptionTrainingError('createOnnxTrainer expects a tf.LayersModel (e.g. from createXception).');
+  }
+  if (isDisposedModel(model)) {
+    throw new XceptionTrainingError(`createOnnxTrainer: the model '${model.name}' has been disposed (its weights were freed); pass a live model.`);
   }
   const input = model.inputs.length === 1 ? model.inputs[0]!.shape : [];
   const output = model.outputs.length === 1 ? model.outputs[0]!.shape : [];
@@ -511,6 +528,7 @@ function readBatch(
 ): { images: Float32Array; labels: Float32Array | BigInt64Array; count: number } {
   const { values, count } = readImages(images, where, inputShape);
   if (!isTensor(labels)) throw new XceptionTrainingError(`${where}: labels must be a tf.Tensor; got ${describe(labels)}.`);
+  requireLive(labels, `${where}: labels`);
   const expected = sparse ? `[${count}] (class ids, one per image)` : `[${count}, ${classes}] (one-hot, one row per image)`;
   const shapeOk = sparse
     ? (labels.rank === 1 && labels.shape[0] === count) || (labels.rank === 2 && labels.shape[0] === count && labels.shape[1] === 1)
@@ -535,6 +553,7 @@ function readBatch(
 
 function readImages(images: Tensor, where: string, inputShape: readonly [number, number, number]): { values: Float32Array; count: number } {
   if (!isTensor(images)) throw new XceptionTrainingError(`${where}: images must be a tf.Tensor; got ${describe(images)}.`);
+  requireLive(images, `${where}: images`);
   const [height, width, channels] = inputShape;
   if (images.rank !== 4 || images.shape[1] !== height || images.shape[2] !== width || images.shape[3] !== channels || images.shape[0] === 0) {
     throw new XceptionTrainingError(`${where}: images: expected shape [batch ≥ 1, ${height}, ${width}, ${channels}] (NHWC, the model's input); got [${images.shape}].`);
@@ -565,8 +584,16 @@ function firstNonFinite(values: ArrayLike<number | string>): number {
   return -1;
 }
 
-function checkBatchSize(batch: number, where: string): void {
-  if (!(Number.isInteger(batch) && batch >= 1)) throw new XceptionTrainingError(`${where}: batchSize must be a positive integer; got ${batch}.`);
+const FIT_OPTIONS = ['epochs', 'initialEpoch', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'verbose', 'write'];
+const EVALUATE_OPTIONS = ['batchSize'];
+
+function requireLive(tensor: Tensor, what: string): void {
+  if (tensor.isDisposed) throw new XceptionTrainingError(`${what} is a tf.Tensor that has been disposed; pass a live tensor.`);
+}
+
+/** Whether `model.dispose()` freed the model's weights (a LayersVariable keeps its tf.Variable in `val`). */
+function isDisposedModel(model: LayersModel): boolean {
+  return model.layers.some((layer) => layer.weights.some((w) => (w as unknown as { val?: Tensor }).val?.isDisposed === true));
 }
 
 function checkFitOptions(epochs: number, initialEpoch: number, batch: number, verbose: number): void {
@@ -574,7 +601,7 @@ function checkFitOptions(epochs: number, initialEpoch: number, batch: number, ve
   if (!(Number.isInteger(initialEpoch) && initialEpoch >= 0 && initialEpoch < epochs)) {
     throw new XceptionTrainingError(`fit: initialEpoch must be an integer from 0 to epochs − 1 (${epochs - 1}); got ${initialEpoch}.`);
   }
-  checkBatchSize(batch, 'fit');
+  requireBatchSize(batch, 'fit');
   if (![0, 1, 2].includes(verbose)) throw new XceptionTrainingError(`fit: verbose must be 0, 1 or 2; got ${verbose}.`);
 }
 

@@ -1,5 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { requireLayersModel } from '../argument-checks.js';
 import { XceptionConfigError } from '../errors.js';
+import { requireKnownOptions } from '../model/xception-options.js';
 import { show } from '../model/validation.js';
 import { followKerasFreezeRule, isBatchNorm } from './frozen-batch-norm.js';
 
@@ -86,6 +88,7 @@ export interface FreezeSummary {
 export function freezeBackbone(model: LayersModel, options: FreezeBackboneOptions = {}): FreezeSummary {
   requireModel('freezeBackbone', model);
   const keepBatchNormFrozen = requireFlag('freezeBackbone', options, 'keepBatchNormFrozen');
+  requireKnownOptions('freezeBackbone', options, ['upTo', 'keepBatchNormFrozen']);
   const layers = model.layers;
   let last: number;
   if (options.upTo === undefined) {
@@ -130,6 +133,7 @@ export function freezeBackbone(model: LayersModel, options: FreezeBackboneOption
 export function unfreeze(model: LayersModel, options: UnfreezeOptions = {}): FreezeSummary {
   requireModel('unfreeze', model);
   const keepBatchNormFrozen = requireFlag('unfreeze', options, 'keepBatchNormFrozen');
+  requireKnownOptions('unfreeze', options, ['keepBatchNormFrozen']);
   for (const layer of model.layers) {
     const batchNorm = isBatchNorm(layer);
     if (batchNorm) followKerasFreezeRule(layer);
@@ -155,6 +159,7 @@ function requireModel(what: string, model: unknown): void {
   if (model === null || typeof model !== 'object' || !Array.isArray((model as LayersModel).layers)) {
     throw new XceptionConfigError(`${what} needs a tf.LayersModel; got ${show(model)}.`);
   }
+  requireLayersModel(`${what}: model`, model);
 }
 
 function requireFlag(what: string, options: unknown, key: 'keepBatchNormFrozen'): boolean {

@@ -1,6 +1,9 @@
 import { tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { XceptionWeightsError } from '../errors.js';
+import { requireLayersModel } from '../argument-checks.js';
+import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
+import { show } from '../model/validation.js';
+import { requireKnownOptions } from '../model/xception-options.js';
 import { readSafetensors, type SafetensorsEntry, type SafetensorsFile } from './safetensors.js';
 import { readWeightsSource, type WeightsSource } from './weights-source.js';
 
@@ -91,6 +94,14 @@ export async function loadTimmWeights(
   source: WeightsSource,
   options: LoadTimmWeightsOptions = {},
 ): Promise<LoadTimmWeightsResult> {
+  requireLayersModel('loadTimmWeights: model', model);
+  requireKnownOptions('loadTimmWeights', options, ['skipMismatch', 'allowNonFinite']);
+  for (const key of ['skipMismatch', 'allowNonFinite'] as const) {
+    const value: unknown = options[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new XceptionConfigError(`loadTimmWeights: ${key} must be true or false; got ${show(value)}.`);
+    }
+  }
   const { bytes, label } = await readWeightsSource(source);
   return loadTimmWeightsFromBuffer(model, bytes, label, options);
 }

@@ -249,7 +249,7 @@ describe('createOnnxTrainer', () => {
       for (const [options, message] of [
         [{ optimizer: { type: 'rmsprop' } }, "optimizer.type must be one of 'sgd', 'adam', 'adamw'; got \"rmsprop\"."],
         [{ optimizer: { type: 'adam', learningRate: -1 } }, 'optimizer.learningRate must be a finite number ≥ 0 or a function (epoch, step) => rate; got -1.'],
-        [{ batchSize: 0 }, 'batchSize must be a positive integer; got 0.'],
+        [{ batchSize: 0 }, 'batchSize must be a positive integer up to 65536; got 0.'],
         [{ loss: 'meanSquaredError' }, "loss must be one of 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'; got \"meanSquaredError\"."],
       ] as const) {
         const error = await createOnnxTrainer(model, { ort, ...(options as object) }).catch((e: unknown) => e);
