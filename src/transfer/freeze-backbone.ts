@@ -11,6 +11,7 @@ import { followKerasFreezeRule, isBatchNorm } from './frozen-batch-norm.js';
  * const options: FreezeBackboneOptions = { upTo: 'block13_add', keepBatchNormFrozen: true };
  * freezeBackbone(model, options);
  * ```
+ * @category Transfer learning
  */
 export interface FreezeBackboneOptions {
   /**
@@ -33,6 +34,7 @@ export interface FreezeBackboneOptions {
  * ```ts
  * unfreeze(model, { keepBatchNormFrozen: true } satisfies UnfreezeOptions);
  * ```
+ * @category Transfer learning
  */
 export interface UnfreezeOptions {
   /**
@@ -50,6 +52,7 @@ export interface UnfreezeOptions {
  * const { frozenLayers, trainableParams } = freezeBackbone(model);
  * console.log(`${frozenLayers} layers frozen, ${trainableParams} parameters train`);
  * ```
+ * @category Transfer learning
  */
 export interface FreezeSummary {
   /** Layers with `trainable === false` now. */
@@ -82,6 +85,7 @@ export interface FreezeSummary {
  * freezeBackbone(model); // only 'predictions' trains
  * model.compile({ optimizer: tf.train.adam(), loss: 'categoricalCrossentropy' });
  * ```
+ * @category Transfer learning
  */
 export function freezeBackbone(model: LayersModel, options: FreezeBackboneOptions = {}): FreezeSummary {
   requireModel('freezeBackbone', model);
@@ -126,6 +130,7 @@ export function freezeBackbone(model: LayersModel, options: FreezeBackboneOption
  * unfreeze(model); // every layer but BatchNormalization trains
  * model.compile({ optimizer: tf.train.adam(1e-5), loss: 'categoricalCrossentropy' });
  * ```
+ * @category Transfer learning
  */
 export function unfreeze(model: LayersModel, options: UnfreezeOptions = {}): FreezeSummary {
   requireModel('unfreeze', model);
