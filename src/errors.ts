@@ -14,6 +14,7 @@
  *   if (error instanceof XceptionError) console.error(error.message);
  * }
  * ```
+ * @category Errors
  */
 export class XceptionError extends Error {
   /** Always `'XceptionError'`. */
@@ -39,6 +40,7 @@ export class XceptionError extends Error {
  *   }
  * }
  * ```
+ * @category Errors
  */
 export class XceptionConfigError extends XceptionError {
   /** Always `'XceptionConfigError'`. */
@@ -62,6 +64,7 @@ export class XceptionConfigError extends XceptionError {
  *   if (error instanceof XceptionWeightsError) console.error(error.message);
  * }
  * ```
+ * @category Errors
  */
 export class XceptionWeightsError extends XceptionError {
   /** Always `'XceptionWeightsError'`. */
@@ -86,6 +89,7 @@ export class XceptionWeightsError extends XceptionError {
  *   if (error instanceof XceptionDownloadError) console.error(`${error.url}: ${error.message}`);
  * }
  * ```
+ * @category Errors
  */
 export class XceptionDownloadError extends XceptionError {
   /** Always `'XceptionDownloadError'`. */
@@ -120,6 +124,7 @@ export class XceptionDownloadError extends XceptionError {
  *   if (error instanceof XceptionModelFileError) console.error(error.message);
  * }
  * ```
+ * @category Errors
  */
 export class XceptionModelFileError extends XceptionWeightsError {
   /** Always `'XceptionModelFileError'`. */
@@ -151,6 +156,7 @@ export class XceptionModelFileError extends XceptionWeightsError {
  *   if (error instanceof XceptionTrainingError) console.error(error.message);
  * }
  * ```
+ * @category Errors
  */
 export class XceptionTrainingError extends XceptionError {
   /** Always `'XceptionTrainingError'`. */

@@ -7,6 +7,7 @@
  * const colormap: HeatmapColormap = 'jet';
  * const overlay = overlayHeatmap(image, heatmap, { colormap });
  * ```
+ * @category Explain
  */
 export type HeatmapColormap = 'jet' | 'gray';
 

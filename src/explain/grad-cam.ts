@@ -32,6 +32,7 @@ import { show } from '../model/validation.js';
  * const options: GradCamOptions = { layerName: 'block14_sepconv2_act', classIndex: 281 };
  * const { heatmap } = gradCam(model, input, options);
  * ```
+ * @category Explain
  */
 export interface GradCamOptions {
   /**
@@ -53,6 +54,7 @@ export interface GradCamOptions {
  * console.log(classIndex, score, heatmap.shape); // e.g. 281 9.3 [10, 10]
  * heatmap.dispose();
  * ```
+ * @category Explain
  */
 export interface GradCamResult {
   /** `[height, width]` of the feature map, values in [0, 1]; the caller disposes it. */
@@ -99,6 +101,7 @@ export interface GradCamResult {
  * const overlay = overlayHeatmap(context.getImageData(0, 0, w, h), heatmap);
  * context.putImageData(new ImageData(overlay.data, overlay.width, overlay.height), 0, 0);
  * ```
+ * @category Explain
  */
 export function gradCam(model: LayersModel, image: Tensor3D | Tensor4D, options: GradCamOptions = {}): GradCamResult {
   const { featureMap, output, classes } = describe(model, options);

@@ -14,6 +14,7 @@ import { colorOf, HEATMAP_COLORMAPS, type HeatmapColormap } from './colormap.js'
  * const options: OverlayHeatmapOptions = { alpha: 0.5, colormap: 'jet' };
  * const overlay = overlayHeatmap(image, heatmap, options);
  * ```
+ * @category Explain
  */
 export interface OverlayHeatmapOptions {
   /** Weight of the heatmap's colour in [0, 1]; the image keeps `1 - alpha`. @defaultValue `0.4` (keras.io's) */
@@ -32,6 +33,7 @@ export interface OverlayHeatmapOptions {
  * const overlay: RgbaPixels = overlayHeatmap(image, heatmap);
  * context.putImageData(new ImageData(overlay.data, overlay.width, overlay.height), 0, 0);
  * ```
+ * @category Explain
  */
 export interface RgbaPixels {
   /** `width · height · 4` values in [0, 255]. */
@@ -68,6 +70,7 @@ export interface RgbaPixels {
  * out.data = Buffer.from(overlay.data.buffer);
  * writeFileSync('cam.png', PNG.sync.write(out));
  * ```
+ * @category Explain
  */
 export function overlayHeatmap(
   image: Pixels,

@@ -11,6 +11,7 @@ import { IMAGENET_LABELS } from './imagenet-labels.js';
  * const best: ImagenetPrediction = decodePredictions(probabilities)[0][0];
  * console.log(`${best.label}: ${(best.probability * 100).toFixed(1)}%`);
  * ```
+ * @category ImageNet
  */
 export interface ImagenetPrediction {
   /** The class index, 0–999. */
@@ -39,6 +40,7 @@ export interface ImagenetPrediction {
  * const [top5] = decodePredictions(model.predict(input) as tf.Tensor);
  * // [{ classIndex: 281, label: 'tabby, tabby cat', probability: 0.62 }, …]
  * ```
+ * @category ImageNet
  */
 export function decodePredictions(probabilities: Tensor, topK = 5): ImagenetPrediction[][] {
   requireTensor('decodePredictions: probabilities', probabilities);

@@ -16,6 +16,7 @@
  *
  * IMAGENET_LABELS[281]; // 'tabby, tabby cat'
  * ```
+ * @category ImageNet
  */
 export const IMAGENET_LABELS: readonly string[] = Object.freeze([
   "tench, Tinca tinca",

@@ -13,6 +13,7 @@ import { writeEvalTransformedRgb } from './eval-transform.js';
  * ```ts
  * const options: PreprocessInputOptions = { preset: 'xception65' }; // resize 318, crop 299, bicubic
  * ```
+ * @category ImageNet
  */
 export interface PreprocessInputOptions {
   /**
@@ -49,6 +50,7 @@ export interface PreprocessInputOptions {
  * const input = preprocessInput(tf.image.resizeBilinear(pixels, [299, 299]).expandDims(0));
  * const timmInput = preprocessInput(pixels.expandDims(0), { preset: 'xception65' }); // [1, 299, 299, 3]
  * ```
+ * @category ImageNet
  */
 export function preprocessInput<T extends Tensor3D | Tensor4D>(images: T, options: PreprocessInputOptions = {}): T {
   requireTensor('preprocessInput: images', images);

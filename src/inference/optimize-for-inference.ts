@@ -42,6 +42,7 @@ type ConvGeometry = { strides: [number, number]; dilations: [number, number]; pa
  * const probabilities = fast.predict(images);
  * fast.dispose();
  * ```
+ * @category Inference
  */
 export interface InferenceModel {
   /**
@@ -96,6 +97,7 @@ export interface InferenceModel {
  * const fast = optimizeForInference(model);
  * const probabilities = fast.predict(input); // same as model.predict(input), faster
  * ```
+ * @category Inference
  */
 export function optimizeForInference(model: LayersModel): InferenceModel {
   requireLayersModel('optimizeForInference: model', model);

@@ -15,6 +15,7 @@ import { buildModel } from './load-keras-model.js';
  * ```ts
  * const row: KerasFileLayer = { name: 'conv2d_1', className: 'Conv2D', path: 'conv2d_1', parameters: 72 };
  * ```
+ * @category Keras files
  */
 export interface KerasFileLayer {
   /** The layer's name. */
@@ -34,6 +35,7 @@ export interface KerasFileLayer {
  * ```ts
  * const { format, kerasVersion, parameters }: KerasFileSummary = await inspectKerasFile('./model.keras');
  * ```
+ * @category Keras files
  */
 export interface KerasFileSummary {
   /** `'keras'` (Keras 3 archive), `'h5-model'` (full model) or `'h5-weights'` (weights only: no config). */
@@ -69,6 +71,7 @@ export interface KerasFileSummary {
  * const summary = await inspectKerasFile('./fer2013_mini_XCEPTION.102-0.66.hdf5');
  * console.log(summary.format, summary.kerasVersion, summary.parameters); // h5-model 2.0.5 58423
  * ```
+ * @category Keras files
  */
 export async function inspectKerasFile(source: WeightsSource): Promise<KerasFileSummary> {
   const { bytes, label } = await readWeightsSource(source);

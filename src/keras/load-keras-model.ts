@@ -16,6 +16,7 @@ import { loadKeras3Weights } from './load-keras3-weights.js';
  * ```ts
  * const options: LoadKerasModelOptions = { maxUncompressedBytes: 256 * 1024 * 1024 };
  * ```
+ * @category Keras files
  */
 export interface LoadKerasModelOptions {
   /** Accept NaN and ±Infinity among the weights (refused by default, naming the dataset). @defaultValue `false` */
@@ -57,6 +58,7 @@ const DEFAULT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024;
  * const model = await loadKerasModel('./fer2013_mini_XCEPTION.102-0.66.hdf5');
  * const emotions = model.predict(tf.zeros([1, 64, 64, 1])) as tf.Tensor; // [1, 7]
  * ```
+ * @category Keras files
  */
 export async function loadKerasModel(source: WeightsSource, options: LoadKerasModelOptions = {}): Promise<LayersModel> {
   requireKnownOptions('loadKerasModel', options, KNOWN_OPTIONS);

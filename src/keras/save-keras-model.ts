@@ -30,6 +30,7 @@ const KERAS3_VERSION = '3.10.0';
  * const model = createXception({ preset: 'mini', inputShape: [64, 64, 1], numClasses: 7 });
  * await writeFile('mini.keras', await saveKerasModel(model));
  * ```
+ * @category Keras files
  */
 export async function saveKerasModel(model: LayersModel): Promise<Uint8Array> {
   if (model === null || typeof model !== 'object' || typeof (model as { toJSON?: unknown }).toJSON !== 'function') {

@@ -14,6 +14,7 @@ type Layer = LayersModel['layers'][number];
  * ```ts
  * const options: SaveKerasWeightsOptions = { format: 'keras3' };
  * ```
+ * @category Keras files
  */
 export interface SaveKerasWeightsOptions {
   /**
@@ -51,6 +52,7 @@ const KERAS2_VERSION = '2.15.0';
  * const model = createXception({ preset: 'mini', inputShape: [64, 64, 1], numClasses: 7 });
  * await writeFile('mini.weights.h5', await saveKerasWeights(model, { format: 'keras3' }));
  * ```
+ * @category Keras files
  */
 export async function saveKerasWeights(model: LayersModel, options: SaveKerasWeightsOptions = {}): Promise<Uint8Array> {
   requireKnownOptions('saveKerasWeights', options, ['format']);

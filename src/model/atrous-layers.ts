@@ -131,6 +131,7 @@ let registered = false;
  * registerXceptionLayers();
  * const model = await tf.loadLayersModel('https://example.com/deeplab-xception/model.json');
  * ```
+ * @category Backbone
  */
 export function registerXceptionLayers(): void {
   if (registered) return;

@@ -9,6 +9,7 @@ import { batchToSpaceND, depthwiseConv2d, spaceToBatchND, type Tensor4D } from '
  * const outputStride: OutputStride = 16;
  * createXceptionBackbone({ outputStride }); // last feature map at 1/16 of the input
  * ```
+ * @category Backbone
  */
 export type OutputStride = 8 | 16 | 32;
 

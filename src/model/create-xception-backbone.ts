@@ -13,6 +13,7 @@ import { buildTrunk } from './xception-trunk.js';
  * ```ts
  * const options: XceptionBackboneOptions = { preset: 'xception65', outputStride: 16, outIndices: [1, 4] };
  * ```
+ * @category Backbone
  */
 export interface XceptionBackboneOptions {
   /** Any preset, classic or aligned. @defaultValue `'keras'` */
@@ -45,6 +46,7 @@ export interface XceptionBackboneOptions {
  * ```ts
  * const info: FeatureInfo = { name: 'block4_sepconv1_act', reduction: 8, channels: 256 };
  * ```
+ * @category Backbone
  */
 export interface FeatureInfo {
   /** The layer whose output this is, e.g. `'block13_sepconv1_act'`. */
@@ -62,6 +64,7 @@ export interface FeatureInfo {
  * ```ts
  * const { model, featureInfo }: XceptionBackbone = createXceptionBackbone();
  * ```
+ * @category Backbone
  */
 export interface XceptionBackbone {
   /** A model with one output per requested feature map, in `outIndices` order. */
@@ -106,6 +109,7 @@ const TAP_COUNT = 5;
  * const [lowLevel, high] = model.predict(tf.zeros([1, 512, 512, 3])) as tf.Tensor[];
  * // lowLevel: [1, 128, 128, 128]; high: [1, 32, 32, 2048]
  * ```
+ * @category Backbone
  */
 export function createXceptionBackbone(options: XceptionBackboneOptions = {}): XceptionBackbone {
   requireKnownOptions('createXceptionBackbone', options, KNOWN_OPTIONS);

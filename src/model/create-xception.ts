@@ -65,6 +65,7 @@ import { buildTrunk } from './xception-trunk.js';
  * const pretrained = await createXception({ weights: 'imagenet' }); // Keras' ImageNet weights
  * const best = await createXception({ preset: 'xception65', weights: 'imagenet' }); // timm's ra3_in1k, 83.2 % top-1
  * ```
+ * @category Model
  */
 export function createXception(options: PretrainedXceptionOptions): Promise<LayersModel>;
 export function createXception(options?: XceptionOptions): LayersModel;

@@ -15,6 +15,7 @@ import { requireFeatureMap, requireOneOf, requireWidthPair, requireWidths } from
  * ```ts
  * const options: EntryFlowOptions = { preset: 'postact', filters: [64, 128, 256] };
  * ```
+ * @category Blocks
  */
 export interface EntryFlowOptions extends FlowOptions {
   /** Filters of the two 3×3 stem convolutions. @defaultValue the preset's, `[32, 64]` */
@@ -53,6 +54,7 @@ export interface EntryFlowOptions extends FlowOptions {
  * const input = tf.input({ shape: [299, 299, 3] });
  * const features = entryFlow(input); // [null, 19, 19, 728]
  * ```
+ * @category Blocks
  */
 export function entryFlow(x: SymbolicTensor, options?: EntryFlowOptions): SymbolicTensor {
   requireFeatureMap('entryFlow input', x);

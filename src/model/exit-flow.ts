@@ -15,6 +15,7 @@ import { requireFeatureMap, requireInteger, requireWidthPair } from './validatio
  * // After a middle flow of 4 units (blocks 5–8), the exit flow is blocks 9 and 10.
  * const options: ExitFlowOptions = { firstBlock: 9 };
  * ```
+ * @category Blocks
  */
 export interface ExitFlowOptions extends FlowOptions {
   /** Filters of the two separable blocks of the downsampling unit. @defaultValue the preset's, `[728, 1024]` */
@@ -45,6 +46,7 @@ export interface ExitFlowOptions extends FlowOptions {
  * const features = exitFlow(middleFlow(entryFlow(input))); // [null, 10, 10, 2048]
  * const model = tf.model({ inputs: input, outputs: features });
  * ```
+ * @category Blocks
  */
 export function exitFlow(x: SymbolicTensor, options?: ExitFlowOptions): SymbolicTensor {
   requireFeatureMap('exitFlow input', x);

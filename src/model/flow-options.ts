@@ -11,6 +11,7 @@ import { requireInteger, requireName, requireOneOf, show } from './validation.js
  * const shared: FlowOptions = { preset: 'keras', blockActivation: 'post', namePrefix: 'rgb_' };
  * const features = exitFlow(middleFlow(entryFlow(input, shared), shared), shared);
  * ```
+ * @category Blocks
  */
 export interface FlowOptions {
   /**

@@ -10,6 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
  * //   outputShape: [null, 147, 147, 128], params: 8768,
  * //   weights: ['depthwise_kernel[3,3,64,1]', 'pointwise_kernel[1,1,64,128]'] }
  * ```
+ * @category Model
  */
 export interface LayerRow {
   /** Position in `model.layers` (0-based). */
@@ -33,6 +34,7 @@ export interface LayerRow {
  * ```ts
  * const { total, trainable, nonTrainable }: ParameterCounts = countParameters(model);
  * ```
+ * @category Model
  */
 export interface ParameterCounts {
   /** Every weight's scalars: trainable + non-trainable. */
@@ -57,6 +59,7 @@ export interface ParameterCounts {
  * const rows = layerTable(createXception());
  * rows[7]; // { index: 7, name: 'block2_sepconv1', className: 'SeparableConv2D', ... }
  * ```
+ * @category Model
  */
 export function layerTable(model: LayersModel): LayerRow[] {
   return model.layers.map((layer, index) => ({
@@ -82,6 +85,7 @@ export function layerTable(model: LayersModel): LayerRow[] {
  * countParameters(createXception());
  * // { total: 22910480, trainable: 22855952, nonTrainable: 54528 }
  * ```
+ * @category Model
  */
 export function countParameters(model: LayersModel): ParameterCounts {
   const size = (shape: (number | null)[]) => shape.reduce<number>((n, d) => n * (d ?? 0), 1);

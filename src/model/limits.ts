@@ -22,6 +22,7 @@ import { XceptionConfigError } from '../errors.js';
  * XCEPTION_LIMITS.maxNumClasses; // 100000
  * createXception({ numClasses: 1e6 }); // XceptionConfigError: numClasses 1000000 is above 100000, ...
  * ```
+ * @category Model
  */
 export const XCEPTION_LIMITS = Object.freeze({
   /** Largest `numClasses` (and ONNX classifier output). */

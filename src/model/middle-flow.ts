@@ -15,6 +15,7 @@ import { requireFeatureMap, requireInteger } from './validation.js';
  * ```ts
  * const options: MiddleFlowOptions = { repeats: 16, namePrefix: 'encoder_' };
  * ```
+ * @category Blocks
  */
 export interface MiddleFlowOptions extends FlowOptions {
   /** Number of residual units. @defaultValue the preset's, `8` */
@@ -47,6 +48,7 @@ export interface MiddleFlowOptions extends FlowOptions {
  * const input = tf.input({ shape: [299, 299, 3] });
  * const features = middleFlow(entryFlow(input), { repeats: 4 }); // [null, 19, 19, 728]
  * ```
+ * @category Blocks
  */
 export function middleFlow(x: SymbolicTensor, options?: MiddleFlowOptions): SymbolicTensor {
   requireFeatureMap('middleFlow input', x);

@@ -12,6 +12,7 @@ import { XceptionConfigError } from '../errors.js';
  * const activation: BlockActivation = 'pre';
  * separableBlock(x, { filters: 128, activation, name: 'block3_sepconv1' });
  * ```
+ * @category Model
  */
 export type BlockActivation = 'pre' | 'post' | 'none';
 
@@ -23,6 +24,7 @@ export type BlockActivation = 'pre' | 'post' | 'none';
  * const stemPadding: Padding = 'same';
  * entryFlow(input, { stemPadding });
  * ```
+ * @category Model
  */
 export type Padding = 'valid' | 'same';
 
@@ -55,6 +57,7 @@ interface PresetCommon {
  * const preset = getPreset('keras') as ClassicXceptionPreset;
  * preset.middleRepeats; // 8
  * ```
+ * @category Model
  */
 export interface ClassicXceptionPreset extends PresetCommon {
   /** Tells the classic layout from the aligned one. */
@@ -85,6 +88,7 @@ export interface ClassicXceptionPreset extends PresetCommon {
  * ```ts
  * const exitUnit: AlignedUnit = { filters: [728, 1024, 1024], stride: 2, skip: true, startWithRelu: true };
  * ```
+ * @category Model
  */
 export interface AlignedUnit {
   /** Output channels of the three separable convolutions. */
@@ -115,6 +119,7 @@ export interface AlignedUnit {
  * const preset = getPreset('xception65') as AlignedXceptionPreset;
  * preset.units.length; // 21
  * ```
+ * @category Model
  */
 export interface AlignedXceptionPreset extends PresetCommon {
   /** Tells the aligned layout from the classic one. */
@@ -143,6 +148,7 @@ export interface AlignedXceptionPreset extends PresetCommon {
  * const preset: XceptionPreset = getPreset('keras');
  * if (preset.family === 'classic') console.log(preset.middleRepeats); // 8
  * ```
+ * @category Model
  */
 export type XceptionPreset = ClassicXceptionPreset | AlignedXceptionPreset | MiniXceptionPreset;
 
@@ -159,6 +165,7 @@ export type XceptionPreset = ClassicXceptionPreset | AlignedXceptionPreset | Min
  * const preset = getPreset('mini') as MiniXceptionPreset;
  * preset.moduleFilters; // [16, 32, 64, 128]
  * ```
+ * @category Model
  */
 export interface MiniXceptionPreset extends PresetCommon {
   /** Tells the mini-Xception family from the other layouts. */
@@ -179,6 +186,7 @@ export interface MiniXceptionPreset extends PresetCommon {
  * const name: XceptionPresetName = 'postact';
  * createXception({ preset: name, numClasses: 100 });
  * ```
+ * @category Model
  */
 export type XceptionPresetName =
   | 'keras'
@@ -198,6 +206,7 @@ export type XceptionPresetName =
  * const name: MiniXceptionPresetName = 'mini';
  * createXception({ preset: name, inputShape: [64, 64, 1], numClasses: 7 }); // 58,423 params
  * ```
+ * @category Model
  */
 export type MiniXceptionPresetName = 'mini' | 'tiny' | 'big';
 
@@ -300,6 +309,7 @@ function alignedPreset(
  *
  * console.log(XCEPTION_PRESETS.keras.entryFilters); // [128, 256, 728]
  * ```
+ * @category Model
  */
 export const XCEPTION_PRESETS: Readonly<{
   /** Keras Applications' Xception (the default). */
@@ -401,6 +411,7 @@ export const XCEPTION_PRESETS: Readonly<{
  *
  * for (const name of listPresets()) console.log(name);
  * ```
+ * @category Model
  */
 export function listPresets(): XceptionPresetName[] {
   return Object.keys(XCEPTION_PRESETS) as XceptionPresetName[];
@@ -419,6 +430,7 @@ export function listPresets(): XceptionPresetName[] {
  *
  * getPreset('postact').stemPadding; // 'same'
  * ```
+ * @category Model
  */
 export function getPreset(name: string = 'keras'): XceptionPreset {
   if (!Object.prototype.hasOwnProperty.call(XCEPTION_PRESETS, name)) {

@@ -19,6 +19,7 @@ import {
  * ```ts
  * const options: SeparableBlockOptions = { filters: 256, activation: 'pre', name: 'block3_sepconv1' };
  * ```
+ * @category Blocks
  */
 export interface SeparableBlockOptions {
   /** Output channels of the pointwise convolution. Required. */
@@ -70,6 +71,7 @@ const PADDINGS: readonly Padding[] = ['same', 'valid'];
  * const model = tf.model({ inputs: input, outputs: y });
  * // layers: my_sepconv1, my_sepconv1_bn, my_sepconv1_act
  * ```
+ * @category Blocks
  */
 export function separableBlock(x: SymbolicTensor, options: SeparableBlockOptions): SymbolicTensor {
   requireFeatureMap('separableBlock input', x);

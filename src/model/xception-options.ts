@@ -18,6 +18,7 @@ import { requireInteger, requireName, requireOneOf, show } from './validation.js
  * const pooling: XceptionPooling = 'avg';
  * createXception({ includeTop: false, pooling }); // output [batch, 2048]
  * ```
+ * @category Model
  */
 export type XceptionPooling = 'avg' | 'max';
 
@@ -34,6 +35,7 @@ export type XceptionPooling = 'avg' | 'max';
  * };
  * const model = createXception(options);
  * ```
+ * @category Model
  */
 export interface XceptionOptions {
   /**
@@ -92,6 +94,7 @@ export interface XceptionOptions {
  * const options: PretrainedXceptionOptions = { weights: 'imagenet', includeTop: false, pooling: 'avg' };
  * const model = await createXception(options);
  * ```
+ * @category Model
  */
 export interface PretrainedXceptionOptions extends XceptionOptions {
   /**
@@ -136,6 +139,7 @@ export interface PretrainedXceptionOptions extends XceptionOptions {
  * const weights: XceptionWeights = 'imagenet';
  * const model = await createXception({ weights });
  * ```
+ * @category Model
  */
 export type XceptionWeights = 'imagenet' | ChecksummedWeights | WeightsSource;
 

@@ -13,6 +13,7 @@ import { modelProtoType } from './onnx-schema.js';
  * ```ts
  * const bytes = exportOnnx(model, { inputName: 'pixels', outputName: 'probabilities', batchSize: 1 });
  * ```
+ * @category ONNX
  */
 export interface ExportOnnxOptions {
   /**
@@ -36,6 +37,7 @@ export interface ExportOnnxOptions {
  * ```ts
  * console.log(`opset ${ONNX_OPSET}`);
  * ```
+ * @category ONNX
  */
 export const ONNX_OPSET = 13;
 /** The ONNX IR version written (7 goes with opset 13). */
@@ -88,6 +90,7 @@ type Value = { name: string; rank: 2 | 4; height: number | null; width: number |
  * const model = await createXception({ weights: 'imagenet' });
  * writeFileSync('xception.onnx', exportOnnx(model)); // input 'input' [batch, 299, 299, 3]
  * ```
+ * @category ONNX
  */
 export function exportOnnx(model: LayersModel, options: ExportOnnxOptions = {}): Uint8Array {
   requireLayersModel('exportOnnx: model', model);

@@ -9,6 +9,7 @@ import { XceptionConfigError } from '../errors.js';
  * const image: Pixels = context.getImageData(0, 0, width, height); // RGBA
  * const rgb: Pixels = { data: new Uint8Array(w * h * 3), width: w, height: h };
  * ```
+ * @category Inference
  */
 export interface Pixels {
   /** `width · height · 3` (RGB) or `· 4` (RGBA) values in [0, 255]. */
@@ -28,6 +29,7 @@ export interface Pixels {
  * ```ts
  * const top5 = await classifier.classify(tf.browser.fromPixels(imageElement));
  * ```
+ * @category Inference
  */
 export interface PixelTensor {
   /** `[height, width, channels]` or `[1, height, width, channels]`. */

@@ -29,6 +29,7 @@ export {
   type OnnxRuntime,
   type OrtSession,
 } from './onnx-classifier.js';
+/** @category Inference */
 export type { Pixels, PixelTensor } from './image-input.js';
 export {
   createOnnxTrainer,

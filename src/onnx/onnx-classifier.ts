@@ -21,6 +21,7 @@ import { modelProtoType } from './onnx-schema.js';
  * import * as ort from 'onnxruntime-web';
  * const runtime: OnnxRuntime = ort;
  * ```
+ * @category Inference
  */
 export interface OnnxRuntime {
   /** `ort.InferenceSession`. */
@@ -42,6 +43,7 @@ export interface OnnxRuntime {
  * ```ts
  * console.log(classifier.session.inputNames); // ['input']
  * ```
+ * @category Inference
  */
 export interface OrtSession {
   /** The graph's input names. */
@@ -71,6 +73,7 @@ export interface OrtSession {
  * ```ts
  * const options: OnnxClassifierOptions = { model: '/models/xception.onnx', ort, labels: ['cat', 'dog'] };
  * ```
+ * @category Inference
  */
 export interface OnnxClassifierOptions {
   /**
@@ -119,6 +122,7 @@ export interface OnnxClassifierOptions {
  * const [best]: ClassScore[] = await classifier.classify(image);
  * console.log(`${best.label}: ${(best.probability * 100).toFixed(1)}%`);
  * ```
+ * @category Inference
  */
 export interface ClassScore {
   /** The output's index. */
@@ -138,6 +142,7 @@ export interface ClassScore {
  * console.log(top5[0].label, top5[0].probability);
  * await classifier.dispose();
  * ```
+ * @category Inference
  */
 export interface OnnxClassifier {
   /** The model's input size, `[height, width]`; images of any size are resized to it. */
@@ -201,6 +206,7 @@ export interface OnnxClassifier {
  * const classifier = await createOnnxClassifier({ model: '/xception.onnx', ort });
  * const top5 = await classifier.classify(context.getImageData(0, 0, w, h));
  * ```
+ * @category Inference
  */
 export async function createOnnxClassifier(options: OnnxClassifierOptions): Promise<OnnxClassifier> {
   if (options === null || typeof options !== 'object') {

@@ -10,6 +10,7 @@ import type * as tf from '@tensorflow/tfjs-core';
  * const onEpochEnd = (epoch: number, logs: OnnxTrainingLogs) =>
  *   console.log(`epoch ${epoch + 1}: loss ${logs.loss.toFixed(3)}, val_acc ${logs.val_acc?.toFixed(3)}`);
  * ```
+ * @category Training
  */
 export interface OnnxTrainingLogs {
   /** Mean loss (the graph's loss: cross-entropy, with label smoothing when set). */
@@ -35,6 +36,7 @@ export interface OnnxTrainingLogs {
  *   onEpochEnd: async (epoch, logs) => { if (logs.val_acc! > 0.99) trainer.stopTraining = true; },
  * };
  * ```
+ * @category Training
  */
 export interface OnnxTrainingCallbacks {
   /** Before the first epoch. */
@@ -59,6 +61,7 @@ export interface OnnxTrainingCallbacks {
  * ```ts
  * const batches: OnnxBatchSource = tf.data.zip({ xs: images, ys: labels }).batch(16);
  * ```
+ * @category Training
  */
 export interface OnnxBatchSource {
   /** A fresh iterator over the batches (called once per epoch). */
@@ -73,6 +76,7 @@ export interface OnnxBatchSource {
  * const iterator: OnnxBatchIterator = await dataset.iterator();
  * for (let item = await iterator.next(); !item.done; item = await iterator.next()) console.log(item.value.xs.shape);
  * ```
+ * @category Training
  */
 export interface OnnxBatchIterator {
   /** The next batch, or `{ done: true }` after the last. */
@@ -86,6 +90,7 @@ export interface OnnxBatchIterator {
  * ```ts
  * const batch: OnnxBatch = { xs: tf.zeros([8, 32, 32, 3]), ys: tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4) };
  * ```
+ * @category Training
  */
 export interface OnnxBatch {
   /** Images NHWC `[batch, height, width, channels]`. */
@@ -101,6 +106,7 @@ export interface OnnxBatch {
  * ```ts
  * const options: OnnxFitOptions = { epochs: 10, batchSize: 16, validationData: [valImages, valLabels], verbose: 1 };
  * ```
+ * @category Training
  */
 export interface OnnxFitOptions {
   /** Epochs to train (up to, with `initialEpoch`). Default 1. */
@@ -135,6 +141,7 @@ export interface OnnxFitOptions {
  * const { history } = await trainer.fit(images, labels, { epochs: 5 });
  * console.log(history.loss, history.val_acc);
  * ```
+ * @category Training
  */
 export interface OnnxTrainingHistory {
   /** The epochs trained, e.g. `[0, 1, 2]`. */
@@ -150,6 +157,7 @@ export interface OnnxTrainingHistory {
  * ```ts
  * const { loss, acc } = await trainer.evaluate(testImages, testLabels, { batchSize: 64 });
  * ```
+ * @category Training
  */
 export interface OnnxEvaluateOptions {
   /** Images per session run. Default: the trainer's `batchSize`. */
@@ -163,6 +171,7 @@ export interface OnnxEvaluateOptions {
  * ```ts
  * const { loss, acc }: OnnxEvaluation = await trainer.evaluate(testImages, testLabels);
  * ```
+ * @category Training
  */
 export interface OnnxEvaluation {
   /** Mean loss over the images (with label smoothing when the trainer's loss has it). */

@@ -13,6 +13,7 @@ import type { OnnxRuntime } from './onnx-classifier.js';
  * // Cosine decay from 1e-3 to 0 over 10 epochs of 100 steps.
  * const cosine: LearningRateSchedule = (_epoch, step) => 0.5e-3 * (1 + Math.cos((Math.PI * step) / 1000));
  * ```
+ * @category Training
  */
 export type LearningRateSchedule = (epoch: number, step: number) => number;
 
@@ -28,6 +29,7 @@ export type LearningRateSchedule = (epoch: number, step: number) => number;
  * const adamw: OnnxOptimizerOptions = { type: 'adamw', learningRate: 3e-4, weightDecay: 0.05 };
  * const sgd: OnnxOptimizerOptions = { type: 'sgd', learningRate: (epoch) => 0.1 * 0.5 ** epoch, momentum: 0.9, nesterov: true };
  * ```
+ * @category Training
  */
 export type OnnxOptimizerOptions =
   | {
@@ -67,6 +69,7 @@ export type OnnxOptimizerOptions =
  * ```ts
  * const loss: OnnxLossOptions = { type: 'categoricalCrossentropy', labelSmoothing: 0.1 };
  * ```
+ * @category Training
  */
 export type OnnxLossOptions =
   | 'categoricalCrossentropy'
@@ -93,6 +96,7 @@ export type OnnxLossOptions =
  *   executionProviders: ['wasm'],
  * };
  * ```
+ * @category Training
  */
 export interface OnnxTrainerOptions {
   /** Default `{ type: 'adam', learningRate: 1e-3 }`. */

@@ -36,6 +36,7 @@ import { progressDisplay } from './training-progress.js';
  * await model.save('file://./trained'); // fit synced the weights back
  * await trainer.dispose();
  * ```
+ * @category Training
  */
 export interface OnnxTrainer {
   /** The model's input, `[height, width, channels]`. */
@@ -112,6 +113,7 @@ type TensorConstructor = new (type: string, data: Float32Array | BigInt64Array, 
  * import * as ort from 'onnxruntime-web';
  * const trainer = await createOnnxTrainer(model, { ort, executionProviders: ['wasm'], batchSize: 8 });
  * ```
+ * @category Training
  */
 export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainerOptions = {}): Promise<OnnxTrainer> {
   const settings = resolveTrainerOptions(options);

@@ -12,6 +12,7 @@ import { XceptionConfigError, XceptionDownloadError } from '../errors.js';
  * const download: DownloadOptions = { timeoutMs: 10_000, stallTimeoutMs: 20_000, signal: controller.signal };
  * const model = await createXception({ weights: 'imagenet', download });
  * ```
+ * @category Weights
  */
 export interface DownloadOptions {
   /**

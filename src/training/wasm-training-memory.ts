@@ -8,6 +8,7 @@ import { XceptionConfigError } from '../errors.js';
  * ```ts
  * console.log(WASM_HEAP_LIMIT_BYTES / 2 ** 30); // 4
  * ```
+ * @category Training
  */
 export const WASM_HEAP_LIMIT_BYTES = 2 ** 32;
 
@@ -32,6 +33,7 @@ const OPTIMIZER_BYTES_PER_PARAMETER = 4 * 18;
  * ```ts
  * const { largestBatch } = estimateWasmTrainingMemory(model);
  * ```
+ * @category Training
  */
 export interface WasmTrainingMemory {
   /** Heap bytes independent of the batch: weights, gradients, optimizer state. */
@@ -62,6 +64,7 @@ export interface WasmTrainingMemory {
  * const model = createXception({ numClasses: 10, inputShape: [150, 150, 3] });
  * console.log(estimateWasmTrainingMemory(model).largestBatch); // 8
  * ```
+ * @category Training
  */
 export function estimateWasmTrainingMemory(model: LayersModel): WasmTrainingMemory {
   let activations = 0;
@@ -97,6 +100,7 @@ export function estimateWasmTrainingMemory(model: LayersModel): WasmTrainingMemo
  * assertWasmTrainingFits(model, 16);
  * // XceptionConfigError: a training step of 'xception' at batch 16 (150×150) needs about 7.3 GB of wasm heap …
  * ```
+ * @category Training
  */
 export function assertWasmTrainingFits(model: LayersModel, batchSize: number): void {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) {

@@ -64,6 +64,7 @@ const ours = new WeakSet<KernelFunc>();
  * model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
  * await model.fit(images, labels, { batchSize: 8 });
  * ```
+ * @category Training
  */
 export function enableWasmTraining(): string[] {
   const registered: string[] = [];

@@ -20,6 +20,7 @@ import { freezeBackbone } from './freeze-backbone.js';
  * const options: XceptionClassifierOptions = { weights: 'imagenet', numClasses: 2, inputShape: [150, 150, 3] };
  * const model = await createXceptionClassifier(options);
  * ```
+ * @category Transfer learning
  */
 export interface XceptionClassifierOptions {
   /** Classes of the new head. */
@@ -83,6 +84,7 @@ const KNOWN_OPTIONS = [
  * model.compile({ optimizer: tf.train.adam(1e-5), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
  * await model.fit(images, labels, { epochs: 10 });         // fine-tunes all but BatchNormalization
  * ```
+ * @category Transfer learning
  */
 export async function createXceptionClassifier(options: XceptionClassifierOptions): Promise<LayersModel> {
   requireKnownOptions('createXceptionClassifier', options, KNOWN_OPTIONS);

@@ -13,6 +13,7 @@ import { followKerasFreezeRule, isBatchNorm } from './frozen-batch-norm.js';
  * const options: FreezeBackboneOptions = { upTo: 'block13_add', keepBatchNormFrozen: true };
  * freezeBackbone(model, options);
  * ```
+ * @category Transfer learning
  */
 export interface FreezeBackboneOptions {
   /**
@@ -35,6 +36,7 @@ export interface FreezeBackboneOptions {
  * ```ts
  * unfreeze(model, { keepBatchNormFrozen: true } satisfies UnfreezeOptions);
  * ```
+ * @category Transfer learning
  */
 export interface UnfreezeOptions {
   /**
@@ -52,6 +54,7 @@ export interface UnfreezeOptions {
  * const { frozenLayers, trainableParams } = freezeBackbone(model);
  * console.log(`${frozenLayers} layers frozen, ${trainableParams} parameters train`);
  * ```
+ * @category Transfer learning
  */
 export interface FreezeSummary {
   /** Layers with `trainable === false` now. */
@@ -84,6 +87,7 @@ export interface FreezeSummary {
  * freezeBackbone(model); // only 'predictions' trains
  * model.compile({ optimizer: tf.train.adam(), loss: 'categoricalCrossentropy' });
  * ```
+ * @category Transfer learning
  */
 export function freezeBackbone(model: LayersModel, options: FreezeBackboneOptions = {}): FreezeSummary {
   requireModel('freezeBackbone', model);
@@ -129,6 +133,7 @@ export function freezeBackbone(model: LayersModel, options: FreezeBackboneOption
  * unfreeze(model); // every layer but BatchNormalization trains
  * model.compile({ optimizer: tf.train.adam(1e-5), loss: 'categoricalCrossentropy' });
  * ```
+ * @category Transfer learning
  */
 export function unfreeze(model: LayersModel, options: UnfreezeOptions = {}): FreezeSummary {
   requireModel('unfreeze', model);

@@ -15,6 +15,7 @@ import { openWeightsCache } from './weights-cache.js';
  * };
  * const model = await createXception({ weights });
  * ```
+ * @category Weights
  */
 export interface ChecksummedWeights {
   /** Where to GET the file. */

@@ -16,6 +16,7 @@ type Layer = LayersModel['layers'][number];
  * ```ts
  * const options: LoadKerasWeightsOptions = { byName: true };
  * ```
+ * @category Weights
  */
 export interface LoadKerasWeightsOptions {
   /**
@@ -44,6 +45,7 @@ const KNOWN_OPTIONS = ['byName', 'allowNonFinite', 'download'];
  * ```ts
  * const { layout, layersLoaded }: LoadKerasWeightsResult = await loadKerasWeights(model, bytes);
  * ```
+ * @category Weights
  */
 export interface LoadKerasWeightsResult {
   /** `'keras2'` (Keras 1.1, Keras 2, tf.keras files) or `'keras3'` (`.weights.h5`). */
@@ -81,6 +83,7 @@ export interface LoadKerasWeightsResult {
  * const model = createXception();
  * await loadKerasWeights(model, './xception_weights_tf_dim_ordering_tf_kernels.h5');
  * ```
+ * @category Weights
  */
 export async function loadKerasWeights(
   model: LayersModel,

@@ -16,6 +16,7 @@ type Layer = LayersModel['layers'][number];
  * ```ts
  * const options: LoadTimmWeightsOptions = { skipMismatch: true }; // keep a 10-class head
  * ```
+ * @category Weights
  */
 export interface LoadTimmWeightsOptions {
   /**
@@ -35,6 +36,7 @@ export interface LoadTimmWeightsOptions {
  * ```ts
  * const { tensorsLoaded, skipped }: LoadTimmWeightsResult = await loadTimmWeights(model, bytes);
  * ```
+ * @category Weights
  */
 export interface LoadTimmWeightsResult {
   /** Checkpoint tensors set into the model. */
@@ -88,6 +90,7 @@ interface Assignment {
  * const model = createXception({ preset: 'xception65', classifierActivation: 'linear' });
  * await loadTimmWeights(model, './xception65.ra3_in1k/model.safetensors');
  * ```
+ * @category Weights
  */
 export async function loadTimmWeights(
   model: LayersModel,

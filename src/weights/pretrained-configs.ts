@@ -11,6 +11,7 @@ import type { XceptionPresetName } from '../model/presets.js';
  *
  * const { tag, top1, cropPct } = PRETRAINED_CONFIGS.xception65; // 'xception65.ra3_in1k', 83.19, 0.94
  * ```
+ * @category Weights
  */
 export interface PretrainedConfig {
   /** `'keras-h5'`: Keras Applications' HDF5 files; `'timm-safetensors'`: a timm checkpoint on the Hugging Face hub. */
@@ -86,6 +87,7 @@ function timm(tag: string, top1: number, cropPct: number): PretrainedConfig {
  *
  * for (const [preset, c] of Object.entries(PRETRAINED_CONFIGS)) console.log(preset, c?.tag, c?.top1);
  * ```
+ * @category Weights
  */
 export const PRETRAINED_CONFIGS: Readonly<Partial<Record<XceptionPresetName, PretrainedConfig>>> = Object.freeze({
   keras: Object.freeze({

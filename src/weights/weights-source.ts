@@ -14,6 +14,7 @@ import { importNode, isNode } from '../platform/node-import.js';
  * const fromUrl: WeightsSource = new URL('https://example.com/xception.h5');
  * const fromInput: WeightsSource = fileInput.files![0]!; // a browser File (a Blob)
  * ```
+ * @category Weights
  */
 export type WeightsSource = ArrayBuffer | ArrayBufferView | Blob | URL | string;
 
