@@ -2,7 +2,8 @@
 // the keras preset (inference mode) once from buildEvaluationGraph (weights are graph inputs,
 // as in the training graph) and once from exportOnnx (weights are initializers, which lets
 // ORT pre-pack them into its NCHWc kernels). Runs are interleaved; medians of --runs.
-//   npx tsx bench/parts/onnx-forward-layouts.ts [--runs 7] [--threads 2] [--size 150] [--batch 8]
+//   npx tsx bench/parts/onnx-forward-layouts.ts [--runs 7] [--threads 2] [--size 150] [--batch 8] [--profile]
+// (--profile writes ORT traces onnx-forward-{inputs,initializers}_*.json; see onnx-profile-summary.ts)
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     size: { type: 'string', default: '150' },
     batch: { type: 'string', default: '8' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -31,6 +33,7 @@ const options: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: Number(values.threads),
   interOpNumThreads: 1,
 };
+const profiled = (prefix: string): ort.InferenceSession.SessionOptions => (values.profile ? { ...options, enableProfiling: true, profileFilePrefix: prefix } : options);
 const images = new ort.Tensor('float32', new Float32Array(batch * size * size * 3).map(() => Math.random() * 2 - 1), [batch, size, size, 3]);
 
 const evaluation = buildEvaluationGraph(model, { batchSize: batch });
@@ -45,8 +48,8 @@ for (const entry of evaluation.state) {
 }
 const exported = exportOnnx(model, { batchSize: batch });
 const cases = [
-  { name: 'weights as inputs (buildEvaluationGraph)', session: await ort.InferenceSession.create(evaluation.bytes, options), feeds: evaluationFeeds, output: evaluation.logits, times: [] as number[] },
-  { name: 'weights as initializers (exportOnnx)', session: await ort.InferenceSession.create(exported, options), feeds: { input: images }, output: 'output', times: [] as number[] },
+  { name: 'weights as inputs (buildEvaluationGraph)', session: await ort.InferenceSession.create(evaluation.bytes, profiled('onnx-forward-inputs')), feeds: evaluationFeeds, output: evaluation.logits, times: [] as number[] },
+  { name: 'weights as initializers (exportOnnx)', session: await ort.InferenceSession.create(exported, profiled('onnx-forward-initializers')), feeds: { input: images }, output: 'output', times: [] as number[] },
 ];
 for (let i = 0; i <= runs; i++) {
   for (const c of cases) {
@@ -56,5 +59,8 @@ for (let i = 0; i <= runs; i++) {
   }
 }
 const rows = cases.map((c) => ({ graph: c.name, medianMs: Math.round(median(c.times)), minMs: Math.round(Math.min(...c.times)), runs: c.times.map(Math.round) }));
-for (const c of cases) await c.session.release();
+for (const c of cases) {
+  if (values.profile) c.session.endProfiling();
+  await c.session.release();
+}
 console.log(JSON.stringify({ size, batch, threads: Number(values.threads), loadAverage1min: Number(loadavg()[0]!.toFixed(1)), rows }, null, 1));

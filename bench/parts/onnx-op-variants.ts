@@ -53,6 +53,15 @@ for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 
   // Depthwise forward
   cases.push(graph(`dw fwd Conv group W input ${tag}`, { x, w: [c, 1, 3, 3] }, {}, (g, v) => g.op('Conv', [v.x!, v.w!], 'y', dw(c))));
   cases.push(graph(`dw fwd Conv group W init ${tag}`, { x }, { w: [c, 1, 3, 3] }, (g, v) => g.op('Conv', [v.x!, v.w!], 'y', dw(c))));
+  cases.push(graph(`dw fwd const one-hot patches Conv + MatMul ${tag}`, { x, w: [c, 1, 9] }, {}, (g, v) => {
+    const oneHot = new Float32Array(81);
+    for (let t = 0; t < 9; t++) oneHot[t * 9 + t] = 1;
+    const selector = g.floats(oneHot, [9, 1, 3, 3], 'selector');
+    const planes = g.op('Reshape', [v.x!, g.int64s([n * c, 1, h, h])], 'planes');
+    const patches = g.op('Conv', [planes, selector], 'patches', [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]);
+    const rows = g.op('Reshape', [patches, g.int64s([n, c, 9, h * h])], 'rows');
+    return g.op('MatMul', [v.w!, rows], 'y'); // [C,1,9]·[N,C,9,HW] → [N,C,1,HW]
+  }));
   cases.push(graph(`dw fwd NHWC 9 taps Slice·Mul+Sum ${tag}`, { x: [n, h, h, c], w: [9, c] }, {}, (g, v) => {
     const padded = g.op('Pad', [v.x!, g.int64s([0, 1, 1, 0, 0, 1, 1, 0])], 'p');
     const terms: string[] = [];
