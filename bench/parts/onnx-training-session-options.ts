@@ -1,6 +1,6 @@
 // ONNX Runtime session options for the ONNX training step (keras preset, Adam, 150×150,
 // batch 8): one session per configuration over the same graph, runs interleaved, medians.
-//   npx tsx bench/parts/onnx-training-session-options.ts [--runs 5] [--size 150] [--batch 8]
+//   npx tsx bench/parts/onnx-training-session-options.ts [--runs 5] [--size 150] [--batch 8] [--only spinning,denormal] [--reverse]
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +9,7 @@ import { createXception } from '../../src/index.js';
 import { buildTrainingGraph } from '../../src/training/onnx-graph/build-training-graph.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, size: { type: 'string', default: '150' }, batch: { type: 'string', default: '8' } },
+  options: { reverse: { type: 'boolean', default: false }, only: { type: 'string', default: '' }, runs: { type: 'string', default: '5' }, size: { type: 'string', default: '150' }, batch: { type: 'string', default: '8' } },
 });
 const size = Number(values.size);
 const batch = Number(values.batch);
@@ -32,16 +32,22 @@ feeds[graph.labels] = new ort.Tensor('float32', labels, [batch, graph.classes]);
 feeds[graph.learningRate] = new ort.Tensor('float32', new Float32Array([1e-3]), []);
 
 const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', intraOpNumThreads: 2, interOpNumThreads: 1 };
-const configs: [string, ort.InferenceSession.SessionOptions][] = [
+const spinning = (allow: '0' | '1') => ({ extra: { session: { intra_op: { allow_spinning: allow } } } }) as ort.InferenceSession.SessionOptions;
+const all: [string, ort.InferenceSession.SessionOptions][] = [
   ['bench (all, sequential, arena, mem pattern)', base],
   ["graphOptimizationLevel 'extended'", { ...base, graphOptimizationLevel: 'extended' }],
   ["graphOptimizationLevel 'basic'", { ...base, graphOptimizationLevel: 'basic' }],
   ['enableMemPattern false', { ...base, enableMemPattern: false }],
   ['enableCpuMemArena false', { ...base, enableCpuMemArena: false }],
   ["executionMode 'parallel', interOp 2", { ...base, executionMode: 'parallel', interOpNumThreads: 2 }],
+  ['session.intra_op.allow_spinning 0', { ...base, ...spinning('0') }],
+  ['session.set_denormal_as_zero 1', { ...base, extra: { session: { set_denormal_as_zero: '1' } } }],
 ];
+// --only picks configurations by substring (the first, the bench's own, is always kept).
+const configs = all.filter(([name], i) => i === 0 || values.only === '' || values.only.split(',').some((part) => name.includes(part)));
 const sessions = [];
-for (const [name, options] of configs) sessions.push({ name, session: await ort.InferenceSession.create(graph.bytes, options), times: [] as number[] });
+// --reverse runs the configurations in the opposite order in each round (to see order effects).
+for (const [name, options] of values.reverse ? [...configs].reverse() : configs) sessions.push({ name, session: await ort.InferenceSession.create(graph.bytes, options), times: [] as number[] });
 for (let i = 0; i <= Number(values.runs); i++) {
   for (const s of sessions) {
     const start = performance.now();
