@@ -36,6 +36,12 @@ const cases: Case[] = [];
 for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 75]] as const) {
   const x = [n, c, h, h];
   const tag = `${n}x${c}x${h}x${h}`;
+  // ReLU gradient
+  cases.push(graph(`relu dx Where(Greater(y, 0), dy, 0) ${tag}`, { y: x, dy: x }, {}, (g, v) =>
+    g.op('Where', [g.op('Greater', [v.y!, g.scalar(0)], 'p'), v.dy!, g.scalar(0)], 'dx')));
+  cases.push(graph(`relu dx Mul(dy, Sign(y)) ${tag}`, { y: x, dy: x }, {}, (g, v) => g.op('Mul', [v.dy!, g.op('Sign', [v.y!], 's')], 'dx')));
+  cases.push(graph(`relu dx Mul(dy, Cast(Greater(y, 0))) ${tag}`, { y: x, dy: x }, {}, (g, v) =>
+    g.op('Mul', [v.dy!, g.op('Cast', [g.op('Greater', [v.y!, g.scalar(0)], 'p')], 'c', [int('to', 1)])], 'dx')));
   // Pointwise forward
   cases.push(graph(`pw fwd Conv1x1 W input ${tag}`, { x, w: [o, c, 1, 1] }, {}, (g, v) => g.op('Conv', [v.x!, v.w!], 'y')));
   cases.push(graph(`pw fwd Conv1x1 W init ${tag}`, { x }, { w: [o, c, 1, 1] }, (g, v) => g.op('Conv', [v.x!, v.w!], 'y')));

@@ -1,4 +1,5 @@
 import type { DifferentiableGraph, Value, Weight } from './differentiable-graph.js';
+import type { ReluGradient } from './elementwise.js';
 import { int, ints, type Attribute } from './graph-writer.js';
 
 /**
@@ -77,9 +78,11 @@ export type PointwiseConv = 'conv' | 'matmul';
 export interface ConvFormulation {
   depthwiseFilterGradient: DepthwiseFilterGradient;
   pointwise: PointwiseConv;
+  /** See {@link ReluGradient}. */
+  reluGradient: ReluGradient;
 }
 
-export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv' };
+export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv', reluGradient: 'where' };
 
 /**
  * A convolution with one group: `kernel` is OIHW [out, in, kh, kw], `bias`

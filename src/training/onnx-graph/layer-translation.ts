@@ -92,7 +92,7 @@ function translateLayer(ctx: ForwardContext, layer: Layer, sources: Value[], isO
   };
   const activate = (value: Value, activation: unknown): Value => {
     if (activation === undefined || activation === null || activation === 'linear') return value;
-    if (activation === 'relu') return relu(d, value, `${name}/relu`);
+    if (activation === 'relu') return relu(d, value, `${name}/relu`, ctx.formulation.reluGradient);
     if (activation === 'softmax' && isOutput && value.shape.length === 2) return value; // the logits: the loss applies the softmax
     throw cannot(`activation '${String(activation)}'${activation === 'softmax' ? ' before the output' : ''}`);
   };

@@ -87,6 +87,18 @@ describe('training graph gradients equal tfjs on every layer kind', () => {
     model.dispose();
   });
 
+  it("the ReLU gradient as dy · Cast(y > 0) (the bench's 'mask' alternative) equals tfjs too", async () => {
+    const { model } = smallModel('avg', false);
+    const build = (batchSize: number) => buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true, formulation: { reluGradient: 'mask' } });
+    const nodes = (modelProtoType().decode(build(2).bytes) as unknown as { graph: { node: { op_type: string; name: string }[] } }).graph.node;
+    expect(nodes.filter((n) => n.op_type === 'Where').map((n) => n.name)).toEqual([]);
+    expect(nodes.some((n) => n.op_type === 'Cast' && n.name === 'stem_act/relu/positive_mask')).toBe(true);
+    const result = await compareGradients(model, build, { batchSize: 2 });
+    expect(result.errors.size).toBe(model.trainableWeights.length);
+    expect(worst(result.errors)[1]).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
   it('sparse labels with label smoothing', async () => {
     const { model } = smallModel('avg', false);
     const loss = { type: 'sparseCategoricalCrossentropy', labelSmoothing: 0.2 } as const;
