@@ -2,13 +2,14 @@
 // 150×150, batch 8, median of --runs after a warm-up, for each formulation of the
 // gradients given with --variants (see ConvFormulation in src/training/onnx-graph).
 //   npx tsx bench/parts/onnx-training-step.ts [--runs 7] [--threads 2] [--size 150] [--batch 8]
-//       [--variants groupedConv,taps,patches] [--preset keras] [--optimizer adam] [--profile]
+//       [--variants groupedConv,taps,patches,groupedConv/matmul,groupedConv/conv/mask] [--preset keras] [--optimizer adam] [--profile]
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createXception } from '../../src/index.js';
 import { buildTrainingGraph } from '../../src/training/onnx-graph/build-training-graph.js';
-import type { DepthwiseFilterGradient } from '../../src/training/onnx-graph/conv-gradients.js';
+import type { DepthwiseFilterGradient, PointwiseConv } from '../../src/training/onnx-graph/conv-gradients.js';
+import type { ReluGradient } from '../../src/training/onnx-graph/elementwise.js';
 import type { TrainingGraph } from '../../src/training/onnx-graph/training-graph.js';
 
 const { values } = parseArgs({
@@ -60,14 +61,20 @@ for (const variant of variants) {
   const graph = buildTrainingGraph(model, {
     optimizer: { type: values.optimizer as 'adam' },
     batchSize: batch,
-    formulation: { depthwiseFilterGradient: variant as DepthwiseFilterGradient },
+    // A variant is a depthwise filter gradient, then optionally '/conv' or '/matmul' (pointwise
+    // convolutions) and '/where' or '/mask' (ReLU gradient), e.g. groupedConv/conv/mask.
+    formulation: {
+      depthwiseFilterGradient: variant.split('/')[0] as DepthwiseFilterGradient,
+      pointwise: (variant.split('/')[1] ?? 'conv') as PointwiseConv,
+      reluGradient: (variant.split('/')[2] ?? 'where') as ReluGradient,
+    },
   });
   const session = await ort.InferenceSession.create(graph.bytes, {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: Number(values.threads),
     interOpNumThreads: 1,
     enableProfiling: values.profile,
-    ...(values.profile ? { profileFilePrefix: `onnx-training-step-${variant}` } : {}),
+    ...(values.profile ? { profileFilePrefix: `onnx-training-step-${variant.replaceAll('/', '-')}` } : {}),
   });
   sessions.push({ variant, graph, session, feeds: feedsOf(graph), times: [] as number[] });
 }

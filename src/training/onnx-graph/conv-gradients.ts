@@ -1,4 +1,5 @@
 import type { DifferentiableGraph, Value, Weight } from './differentiable-graph.js';
+import type { ReluGradient } from './elementwise.js';
 import { int, ints, type Attribute } from './graph-writer.js';
 
 /**
@@ -64,12 +65,24 @@ const isPointwise = (geometry: WindowGeometry) =>
  */
 export type DepthwiseFilterGradient = 'groupedConv' | 'taps' | 'patches';
 
+/**
+ * How a 1×1 stride-1 convolution (the pointwise half of a separable one) runs
+ * forward and gives its input gradient: 'conv' a 1×1 Conv (the input gradient
+ * with a transposed kernel); 'matmul' a MatMul of the [O, I] kernel with the
+ * [N, I, H·W] maps (the input gradient with the kernel transposed inside the
+ * MatMul, which ONNX Runtime fuses).
+ */
+export type PointwiseConv = 'conv' | 'matmul';
+
 /** Formulation switches, for measuring alternatives. */
 export interface ConvFormulation {
   depthwiseFilterGradient: DepthwiseFilterGradient;
+  pointwise: PointwiseConv;
+  /** See {@link ReluGradient}. */
+  reluGradient: ReluGradient;
 }
 
-export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv' };
+export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv', reluGradient: 'where' };
 
 /**
  * A convolution with one group: `kernel` is OIHW [out, in, kh, kw], `bias`
@@ -78,14 +91,31 @@ export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: '
  * MatMul over the (strided) input (1×1) or a convolution of the input by
  * the output gradient with batch and channels swapped (k×k).
  */
-export function conv2d(d: DifferentiableGraph, x: Value, kernel: Weight, bias: Weight | null, geometry: WindowGeometry, hint: string): Value {
+export function conv2d(
+  d: DifferentiableGraph,
+  x: Value,
+  kernel: Weight,
+  bias: Weight | null,
+  geometry: WindowGeometry,
+  hint: string,
+  pointwiseAs: PointwiseConv = DEFAULT_FORMULATION.pointwise,
+): Value {
   const { g } = d;
   const [n] = x.shape as [number];
   const [outChannels, inChannels] = kernel.shape as [number, number];
-  const y: Value = {
-    name: g.op('Conv', [x.name, kernel.name, ...(bias ? [bias.name] : [])], hint, attributes(geometry)),
-    shape: [n, outChannels, geometry.outHeight, geometry.outWidth],
-  };
+  const outShape = [n, outChannels, geometry.outHeight, geometry.outWidth];
+  const asMatMul = pointwiseAs === 'matmul' && isPointwise(geometry) && geometry.strides[0] === 1 && geometry.strides[1] === 1;
+  const kernelMatrix = asMatMul ? g.op('Reshape', [kernel.name, g.int64s([outChannels, inChannels])], `${hint}/kernel_matrix`) : '';
+  const pixelsOf = (value: string, channels: number, what: string) =>
+    g.op('Reshape', [value, g.int64s([n, channels, geometry.outHeight * geometry.outWidth])], `${hint}/${what}_maps`);
+  let forward: string;
+  if (asMatMul) {
+    const product = g.op('Reshape', [g.op('MatMul', [kernelMatrix, pixelsOf(x.name, inChannels, 'input')], `${hint}/matmul`), g.int64s(outShape)], `${hint}/matmul_nchw`);
+    forward = bias ? g.op('Add', [product, g.op('Reshape', [bias.name, g.int64s([outChannels, 1, 1])], `${hint}/bias_b`)], hint) : product;
+  } else {
+    forward = g.op('Conv', [x.name, kernel.name, ...(bias ? [bias.name] : [])], hint, attributes(geometry));
+  }
+  const y: Value = { name: forward, shape: outShape };
   d.record(y, [x], [kernel, bias], (dy) => {
     if (bias?.trainable) d.setWeightGradient(bias, g.op('ReduceSum', [dy, g.int64s([0, 2, 3])], `${hint}/bias_grad`, [int('keepdims', 0)]));
     const pointwise = isPointwise(geometry);
@@ -117,7 +147,11 @@ export function conv2d(d: DifferentiableGraph, x: Value, kernel: Weight, bias: W
       }
     }
     if (d.needsGradient(x)) {
-      if (pointwise && !strided) {
+      if (asMatMul) {
+        const transposed = g.op('Transpose', [kernelMatrix], `${hint}/kernel_t`, [ints('perm', [1, 0])]);
+        const product = g.op('MatMul', [transposed, pixelsOf(dy, outChannels, 'dy')], `${hint}/input_grad_matmul`);
+        d.addGradient(x, g.op('Reshape', [product, g.int64s(x.shape)], `${hint}/input_grad`));
+      } else if (pointwise && !strided) {
         const transposed = g.op('Transpose', [kernel.name], `${hint}/kernel_t`, [ints('perm', [1, 0, 2, 3])]);
         d.addGradient(x, g.op('Conv', [dy, transposed], `${hint}/input_grad`, [ints('kernel_shape', [1, 1])]));
       } else {

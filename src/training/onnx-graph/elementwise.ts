@@ -1,15 +1,28 @@
 import type { DifferentiableGraph, Value } from './differentiable-graph.js';
-import { ints } from './graph-writer.js';
+import { FLOAT, int, ints } from './graph-writer.js';
 
 /** ReLU, Add, a dropout mask and symmetric zero padding, with their gradients. Internal. */
 
+/**
+ * How the ReLU gradient keeps dy where the output is positive: 'where'
+ * Where(y > 0, dy, 0); 'mask' dy · Cast(y > 0) (ONNX Runtime's Mul is
+ * vectorized, its Where with a broadcast scalar is not; see
+ * bench/parts/onnx-op-variants.ts).
+ */
+export type ReluGradient = 'where' | 'mask';
+
 /** ReLU; its gradient passes where the output is positive (tfjs: dy·step(x)). */
-export function relu(d: DifferentiableGraph, x: Value, hint: string): Value {
+export function relu(d: DifferentiableGraph, x: Value, hint: string, gradient: ReluGradient = 'where'): Value {
   const { g } = d;
   const y: Value = { name: g.op('Relu', [x.name], hint), shape: x.shape };
   d.record(y, [x], [], (dy) => {
     const positive = g.op('Greater', [y.name, g.scalar(0)], `${hint}/positive`);
-    d.addGradient(x, g.op('Where', [positive, dy, g.scalar(0)], `${hint}/input_grad`));
+    d.addGradient(
+      x,
+      gradient === 'mask'
+        ? g.op('Mul', [dy, g.op('Cast', [positive], `${hint}/positive_mask`, [int('to', FLOAT)])], `${hint}/input_grad`)
+        : g.op('Where', [positive, dy, g.scalar(0)], `${hint}/input_grad`),
+    );
   });
   return y;
 }

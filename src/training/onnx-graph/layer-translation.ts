@@ -92,7 +92,7 @@ function translateLayer(ctx: ForwardContext, layer: Layer, sources: Value[], isO
   };
   const activate = (value: Value, activation: unknown): Value => {
     if (activation === undefined || activation === null || activation === 'linear') return value;
-    if (activation === 'relu') return relu(d, value, `${name}/relu`);
+    if (activation === 'relu') return relu(d, value, `${name}/relu`, ctx.formulation.reluGradient);
     if (activation === 'softmax' && isOutput && value.shape.length === 2) return value; // the logits: the loss applies the softmax
     throw cannot(`activation '${String(activation)}'${activation === 'softmax' ? ' before the output' : ''}`);
   };
@@ -128,7 +128,7 @@ function translateLayer(ctx: ForwardContext, layer: Layer, sources: Value[], isO
           const filters = config['filters'] as number;
           const mid = depthwiseConv2d(d, x, depthwise, null, geometry, `${name}/depthwise`, ctx.formulation);
           const pointwise = param('pointwise_kernel', [filters, channels, 1, 1], OIHW)!;
-          value = conv2d(d, mid, pointwise, param('bias', [filters]), windowGeometry(mid.shape[2]!, mid.shape[3]!, [1, 1], [1, 1], [1, 1], 'valid'), name);
+          value = conv2d(d, mid, pointwise, param('bias', [filters]), windowGeometry(mid.shape[2]!, mid.shape[3]!, [1, 1], [1, 1], [1, 1], 'valid'), name, ctx.formulation.pointwise);
         }
       }
       return activate(value, config['activation']);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { separableBlock } from '../../../src/index.js';
 import { buildEvaluationGraph } from '../../../src/training/onnx-graph/build-evaluation-graph.js';
 import { buildTrainingGraph } from '../../../src/training/onnx-graph/build-training-graph.js';
+import { modelProtoType } from '../../../src/onnx/onnx-schema.js';
 import { useBackend } from '../../helpers/backend.js';
 import { compareGradients, runOnnx, stateFeeds, worst, randomizeSeeded } from '../../helpers/onnx-training.js';
 
@@ -66,6 +67,34 @@ describe('training graph gradients equal tfjs on every layer kind', () => {
       (batchSize) => buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true, formulation: { depthwiseFilterGradient } }),
       { batchSize: 2 },
     );
+    expect(worst(result.errors)[1]).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it("pointwise convolutions as MatMul (the bench's 'matmul' alternative) equal tfjs too", async () => {
+    const { model } = smallModel('avg', false);
+    const build = (batchSize: number) => buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true, formulation: { pointwise: 'matmul' } });
+    const nodes = (modelProtoType().decode(build(2).bytes) as unknown as { graph: { node: { op_type: string; name: string }[] } }).graph.node;
+    // Both separable convolutions' pointwise halves run as MatMul, forward and input gradient.
+    for (const layer of ['dilated', 'sep']) {
+      const matmuls = nodes.filter((n) => n.op_type === 'MatMul' && n.name.startsWith(`${layer}/`)).map((n) => n.name);
+      expect(matmuls.length, `${layer}: ${matmuls.join(', ')}`).toBeGreaterThanOrEqual(1);
+      expect(nodes.some((n) => n.op_type === 'Conv' && n.name === layer)).toBe(false);
+    }
+    const result = await compareGradients(model, build, { batchSize: 2 });
+    expect(result.errors.size).toBe(model.trainableWeights.length);
+    expect(worst(result.errors)[1]).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it("the ReLU gradient as dy · Cast(y > 0) (the bench's 'mask' alternative) equals tfjs too", async () => {
+    const { model } = smallModel('avg', false);
+    const build = (batchSize: number) => buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true, formulation: { reluGradient: 'mask' } });
+    const nodes = (modelProtoType().decode(build(2).bytes) as unknown as { graph: { node: { op_type: string; name: string }[] } }).graph.node;
+    expect(nodes.filter((n) => n.op_type === 'Where').map((n) => n.name)).toEqual([]);
+    expect(nodes.some((n) => n.op_type === 'Cast' && n.name === 'stem_act/relu/positive_mask')).toBe(true);
+    const result = await compareGradients(model, build, { batchSize: 2 });
+    expect(result.errors.size).toBe(model.trainableWeights.length);
     expect(worst(result.errors)[1]).toBeLessThan(1e-4);
     model.dispose();
   });
