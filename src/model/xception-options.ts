@@ -124,7 +124,7 @@ export interface PretrainedXceptionOptions extends XceptionOptions {
   /**
    * Limits of the download (`'imagenet'`, `{ url, md5 }` or a URL): timeouts,
    * size cap, abort signal. See {@link DownloadOptions}.
-   * @defaultValue timeouts of 30 s; `maxBytes` 128 MiB for `'imagenet'`, else 1 GiB
+   * @defaultValue timeouts of 30 s; `maxBytes` for `'imagenet'` 128 MiB (`keras`) or 256 MiB (timm checkpoints), else 1 GiB
    */
   download?: DownloadOptions;
   /** Receives warnings, e.g. that the weights cache cannot be used. @defaultValue `console.warn` */

@@ -32,7 +32,7 @@ export interface DownloadOptions {
    * Largest body accepted, in bytes. A `Content-Length` above it is refused
    * before the body is read, and the body is counted as it streams (a server
    * may send more than it declares).
-   * @defaultValue 128 MiB for `weights: 'imagenet'` (the official files are 88 MB and 80 MB), else 1 GiB
+   * @defaultValue for `weights: 'imagenet'`: 128 MiB on the `keras` preset (Keras' files are 88 MB and 80 MB), 256 MiB on the others (timm checkpoints, up to 170 MB); else 1 GiB
    */
   maxBytes?: number;
   /** Cancels the download; it then throws {@link XceptionDownloadError}. @defaultValue none */
