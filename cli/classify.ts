@@ -7,6 +7,7 @@ import {
   gradCam,
   IMAGENET_LABELS,
   overlayHeatmap,
+  PRETRAINED_CONFIGS,
   preprocessInput,
   XceptionError,
   type XceptionOptions,
@@ -45,11 +46,16 @@ export async function classify(paths: string[], values: CliFlags, io: CliIo): Pr
     }
   }
   if (weights === 'imagenet') {
-    // Keras' ImageNet files fit one architecture; say so in flag terms before downloading 91 MB.
-    if (preset !== 'keras') throw new UsageError(`--weights imagenet exists for --preset keras only, not ${JSON.stringify(preset)}.`, 'classify');
+    // Each preset's ImageNet weights fit one architecture; say so in flag terms before downloading ~100 MB.
+    const config = PRETRAINED_CONFIGS[preset];
+    if (!config) {
+      const withWeights = Object.keys(PRETRAINED_CONFIGS).join(', ');
+      throw new UsageError(`--weights imagenet: --preset ${preset} has no ImageNet weights; presets with them: ${withWeights}.`, 'classify');
+    }
     if (numClasses !== 1000) throw new UsageError(`--weights imagenet has 1000 classes; drop --classes ${values.classes}.`, 'classify');
-    if (values.input !== undefined && values.input !== '299,299,3') {
-      throw new UsageError(`--weights imagenet needs --input 299,299,3 (Keras' top is 299×299); got ${JSON.stringify(values.input)}.`, 'classify');
+    const size = config.inputSize.join(',');
+    if (values.input !== undefined && values.input !== size) {
+      throw new UsageError(`--weights imagenet needs --input ${size} (the top of ${config.tag} is ${config.inputSize[0]}×${config.inputSize[1]}); got ${JSON.stringify(values.input)}.`, 'classify');
     }
   }
   if (camPath !== undefined) requireWritable(camPath, 'file');
@@ -112,9 +118,10 @@ async function readImage(path: string): Promise<DecodedImage> {
 
 async function buildModel(options: XceptionOptions, weights: string, io: CliIo): Promise<LayersModel> {
   if (weights === 'imagenet') {
+    const config = PRETRAINED_CONFIGS[getPreset(options.preset).name]!;
+    const where = config.format === 'keras-h5' ? "Keras' ImageNet file (about 91 MB" : `timm's ${config.tag} checkpoint (${config.top1} % top-1, 100–170 MB`;
     io.err(
-      `Loading Keras' ImageNet weights for '${getPreset(options.preset).name}' (about 91 MB; the first run downloads them into ` +
-        `${process.env['XCEPTION_TS_CACHE_DIR'] ?? '~/.cache/xception-ts'}) …`,
+      `Loading ${where}; the first run downloads it into ${process.env['XCEPTION_TS_CACHE_DIR'] || '~/.cache/xception-ts'}) …`,
     );
     const started = performance.now();
     const model = await createXception({ ...options, weights: 'imagenet' });

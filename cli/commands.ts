@@ -31,7 +31,7 @@ export const FLAG_HELP: Record<string, string> = {
   'allow-small-input': '--allow-small-input   Accept inputs from 32 up to 70 pixels, which Keras refuses.',
   quantize: '--quantize float16|uint8  Store weights at 2 or 1 byte each (default: float32).',
   batch: '--batch N             A fixed batch size (default: dynamic).',
-  weights: "--weights W           imagenet (Keras' files, downloaded and cached), a Keras .h5 file, or random (default: imagenet).",
+  weights: "--weights W           imagenet (the preset's ImageNet weights: Keras' file or timm's checkpoint, downloaded and cached), a Keras .h5 or timm .safetensors file, or random (default: imagenet).",
   top: '--top K               How many classes to print per image (default: 5).',
   cam: '--cam out.png         Write a Grad-CAM heatmap of the top class over the image (one image only).',
   engine: '--engine tfjs|onnx    Classify with TensorFlow.js or with ONNX Runtime (onnxruntime-node) (default: tfjs).',

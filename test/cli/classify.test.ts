@@ -2,10 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { createXception } from '../../src/index.js';
 import { useBackend } from '../helpers/backend.js';
 import { run } from '../helpers/run-cli.js';
 
@@ -101,6 +103,26 @@ describe('xception-ts classify', () => {
     expect(overlay.data[3]).toBe(255);
   });
 
+  it('classifies with a timm checkpoint given as --weights, as the library does with it', { timeout: 120_000 }, async () => {
+    // timm's seeded xception41 from ../shared/reference/timm/, at 96×96 to keep the cpu backend quick.
+    const checkpoint = fileURLToPath(new URL('../../../shared/reference/timm/xception41.safetensors', import.meta.url));
+    const { code, out } = await run('classify', pngPath, '--preset', 'xception41', '--weights', checkpoint, '--input', '96,96,3', '--top', '3', '--json');
+    expect(code).toBe(0);
+    const [{ predictions }] = JSON.parse(out) as [{ predictions: { classIndex: number; probability: number }[] }];
+
+    const model = await createXception({ preset: 'xception41', inputShape: [96, 96, 3], weights: checkpoint });
+    const image = pixels();
+    const probabilities = tf.tidy(() => {
+      const rgb = tf.tensor3d(new Uint8Array(image.data), [image.height, image.width, 4], 'int32').slice([0, 0, 0], [-1, -1, 3]);
+      const input = tf.image.resizeBilinear(rgb as tf.Tensor3D, [96, 96]).div(127.5).sub(1);
+      return (model.predict(input.expandDims(0)) as tf.Tensor).dataSync();
+    });
+    model.dispose();
+    const want = Array.from(probabilities, (p, i) => [i, p] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    expect(predictions.map((p) => p.classIndex)).toEqual(want.map(([i]) => i));
+    predictions.forEach((p, k) => expect(p.probability).toBeCloseTo(want[k]![1], 5));
+  });
+
   it('refuses what does not fit, in flag terms, exit 2 with a one-line hint', async () => {
     const cases: [string[], string][] = [
       [['classify', pngPath, '--top', '0'], '--top must be an integer from 1 to 1000; got "0".'],
@@ -108,8 +130,10 @@ describe('xception-ts classify', () => {
       [['classify', pngPath, jpegPath, '--cam', join(dir, 'c.png')], '--cam writes one overlay: give one image, not 2.'],
       [['classify', pngPath, '--cam', pngPath], `refusing to write the output file ${JSON.stringify(pngPath)} over the input ${JSON.stringify(pngPath)}; pick another path.`],
       [['classify', pngPath, '--quantize', 'uint8'], 'classify does not take --quantize.'],
-      [['classify', pngPath, '--preset', 'xception41'], '--weights imagenet exists for --preset keras only, not "xception41".'],
-      [['classify', pngPath, '--input', '150,150,3'], `--weights imagenet needs --input 299,299,3 (Keras' top is 299×299); got "150,150,3".`],
+      [['classify', pngPath, '--preset', 'postact'], '--weights imagenet: --preset postact has no ImageNet weights; presets with them: keras, xception41, xception65, xception71, xception41p, xception65p.'],
+      [['classify', pngPath, '--preset', 'xception65', '--classes', '10'], '--weights imagenet has 1000 classes; drop --classes 10.'],
+      [['classify', pngPath, '--input', '150,150,3'], `--weights imagenet needs --input 299,299,3 (the top of legacy_xception.tf_in1k is 299×299); got "150,150,3".`],
+      [['classify', pngPath, '--preset', 'xception41', '--input', '289,289,3'], `--weights imagenet needs --input 299,299,3 (the top of xception41.tf_in1k is 299×299); got "289,289,3".`],
       [['classify', pngPath, '--colour'], "Unknown option '--colour'."],
     ];
     for (const [argv, message] of cases) {
