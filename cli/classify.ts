@@ -15,6 +15,7 @@ import {
 import { createOnnxClassifier, exportOnnx } from '../src/onnx/index.js';
 import { describeSystemError, isSystemError, UsageError } from './cli-errors.js';
 import { decodeImage, encodePng, ImageFormatError, type DecodedImage } from './image-codec.js';
+import { progressLines } from './download-progress.js';
 import { requireWritable, sameFile } from './output-guard.js';
 import { inputFlag, integerFlag, oneOfFlag, presetFlag, type CliFlags } from './flags.js';
 import type { CliIo } from './run-cli.js';
@@ -124,7 +125,7 @@ async function buildModel(options: XceptionOptions, weights: string, io: CliIo):
       `Loading ${where}; the first run downloads it into ${process.env['XCEPTION_TS_CACHE_DIR'] || '~/.cache/xception-ts'}) …`,
     );
     const started = performance.now();
-    const model = await createXception({ ...options, weights: 'imagenet' });
+    const model = await createXception({ ...options, weights: 'imagenet', download: { onProgress: progressLines((line) => io.err(line)) } });
     io.err(`Weights ready in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
     return model;
   }

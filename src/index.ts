@@ -91,7 +91,7 @@ export {
   type LoadKerasWeightsResult,
 } from './weights/load-keras-weights.js';
 export type { WeightsSource } from './weights/weights-source.js';
-export type { DownloadOptions } from './platform/fetch-bytes.js';
+export type { DownloadOptions, DownloadProgress } from './platform/fetch-bytes.js';
 export {
   loadTimmWeights,
   type LoadTimmWeightsOptions,

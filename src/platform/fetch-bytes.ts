@@ -37,6 +37,36 @@ export interface DownloadOptions {
   maxBytes?: number;
   /** Cancels the download; it then throws {@link XceptionDownloadError}. @defaultValue none */
   signal?: AbortSignal;
+  /**
+   * Called as the body arrives (after each chunk, and once at its end with
+   * `done: true`), e.g. to draw a progress bar. Not called when the file is
+   * served from the cache. An error it throws ends the download and is
+   * thrown as it is.
+   * @defaultValue none
+   */
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+/**
+ * How far a download has come, as given to {@link DownloadOptions.onProgress}.
+ *
+ * @example
+ * ```ts
+ * const onProgress = ({ receivedBytes, totalBytes }: DownloadProgress) =>
+ *   console.log(totalBytes ? `${Math.round((100 * receivedBytes) / totalBytes)} %` : `${receivedBytes} bytes`);
+ * const model = await createXception({ weights: 'imagenet', download: { onProgress } });
+ * ```
+ * @category Weights
+ */
+export interface DownloadProgress {
+  /** The URL being downloaded. */
+  url: string;
+  /** Bytes of the body received so far. */
+  receivedBytes: number;
+  /** The body's size from its `Content-Length`, or `null` when the server did not send one (or compressed the body). */
+  totalBytes: number | null;
+  /** `true` on the last call, once the whole body has arrived. */
+  done: boolean;
 }
 
 /** The defaults of {@link DownloadOptions}. @internal */
@@ -45,13 +75,13 @@ export const DOWNLOAD_DEFAULTS = { timeoutMs: 30_000, stallTimeoutMs: 30_000, ma
 /** The body must deliver this many bytes (or end) every `stallTimeoutMs`. @internal */
 export const STALL_WINDOW_BYTES = 64 * 1024;
 
-const KNOWN_DOWNLOAD_OPTIONS = ['timeoutMs', 'stallTimeoutMs', 'maxBytes', 'signal'];
+const KNOWN_DOWNLOAD_OPTIONS = ['timeoutMs', 'stallTimeoutMs', 'maxBytes', 'signal', 'onProgress'];
 
 /** Checks {@link DownloadOptions} and fills in the defaults; `maxBytes` defaults to `defaultMaxBytes`. @internal */
 export function resolveDownloadOptions(
   options: unknown,
   defaultMaxBytes: number = DOWNLOAD_DEFAULTS.maxBytes,
-): Required<Omit<DownloadOptions, 'signal'>> & { signal: AbortSignal | undefined } {
+): Required<Omit<DownloadOptions, 'signal' | 'onProgress'>> & Pick<DownloadOptions, 'signal' | 'onProgress'> {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new XceptionConfigError(`download options must be an object; got ${options === null ? 'null' : typeof options}.`);
@@ -68,11 +98,16 @@ export function resolveDownloadOptions(
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new XceptionConfigError(`download.signal must be an AbortSignal; got ${signal === null ? 'null' : typeof signal}.`);
   }
+  const onProgress = given.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new XceptionConfigError(`download.onProgress must be a function; got ${onProgress === null ? 'null' : typeof onProgress}.`);
+  }
   return {
     timeoutMs: positive('download.timeoutMs', given.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs),
     stallTimeoutMs: positive('download.stallTimeoutMs', given.stallTimeoutMs ?? DOWNLOAD_DEFAULTS.stallTimeoutMs),
     maxBytes: positive('download.maxBytes', given.maxBytes ?? defaultMaxBytes),
     signal,
+    onProgress,
   };
 }
 
@@ -103,7 +138,7 @@ export async function fetchBytes(
   options: ReturnType<typeof resolveDownloadOptions>,
   what = `cannot download ${url}`,
 ): Promise<ArrayBuffer> {
-  const { timeoutMs, stallTimeoutMs, maxBytes, signal } = options;
+  const { timeoutMs, stallTimeoutMs, maxBytes, signal, onProgress } = options;
   const fail = (reason: string, cause?: unknown) => new XceptionDownloadError(`${what}: ${reason}`, url, { cause });
   if (signal?.aborted) throw fail('aborted by options.signal before it started.', signal.reason);
 
@@ -192,6 +227,14 @@ export async function fetchBytes(
         received += chunk.value.byteLength;
         if (received > maxBytes) break;
         chunks.push(chunk.value);
+        if (onProgress) {
+          try {
+            onProgress({ url, receivedBytes: received, totalBytes: declared, done: false });
+          } catch (error) {
+            await reader.cancel().catch(() => {});
+            throw error;
+          }
+        }
         if (received - windowStart >= STALL_WINDOW_BYTES) {
           windowStart = received;
           clearTimeout(timer);
@@ -206,6 +249,7 @@ export async function fetchBytes(
     if (declared !== null && received < declared) {
       throw fail(`the connection closed after ${received} of the ${declared} bytes its Content-Length declares.`);
     }
+    onProgress?.({ url, receivedBytes: received, totalBytes: declared, done: true });
     return concat(chunks, received);
   } finally {
     clearTimeout(timer);
