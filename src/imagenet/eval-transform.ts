@@ -1,4 +1,5 @@
 import { XceptionConfigError } from '../errors.js';
+import { pixelChannels } from './pixel-channels.js';
 
 /*
  * timm's ImageNet eval transform (timm.data.transforms_imagenet_eval): resize
@@ -33,15 +34,7 @@ export function writeEvalTransformedRgb(
   shift: number,
 ): void {
   const { data, width: w, height: h } = image;
-  if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) {
-    throw new XceptionConfigError(`an image needs a positive integer width and height; got ${w} × ${h}.`);
-  }
-  const channels = data.length / (w * h);
-  if (channels !== 3 && channels !== 4) {
-    throw new XceptionConfigError(
-      `image data must hold width · height · 3 (RGB) or · 4 (RGBA) values; ${w} × ${h} needs ${w * h * 3} or ${w * h * 4}, got ${data.length}.`,
-    );
-  }
+  const channels = pixelChannels(image);
   const [outH, outW] = transform.size;
   const { cropPct } = transform;
   if (!(cropPct > 0 && cropPct <= 1)) throw new XceptionConfigError(`cropPct must be in (0, 1]; got ${cropPct}.`);

@@ -1,4 +1,5 @@
 import { XceptionConfigError } from '../errors.js';
+import { pixelChannels } from '../imagenet/pixel-channels.js';
 
 /**
  * An image as pixels in [0, 255], row-major, RGB or RGBA (alpha is ignored):
@@ -65,15 +66,7 @@ export function writeResizedRgb(
   shift: number,
 ): void {
   const { data, width: w, height: h } = image;
-  if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) {
-    throw new XceptionConfigError(`an image needs a positive integer width and height; got ${w} × ${h}.`);
-  }
-  const channels = data.length / (w * h);
-  if (channels !== 3 && channels !== 4) {
-    throw new XceptionConfigError(
-      `image data must hold width · height · 3 (RGB) or · 4 (RGBA) values; ${w} × ${h} needs ${w * h * 3} or ${w * h * 4}, got ${data.length}.`,
-    );
-  }
+  const channels = pixelChannels(image);
   const rowScale = h / height;
   const colScale = w / width;
   for (let y = 0; y < height; y++) {
