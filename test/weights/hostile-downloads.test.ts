@@ -385,7 +385,7 @@ describe('timeouts, abort and size caps (finding 4)', () => {
     [{ stallTimeoutMs: '5s' }, 'download.stallTimeoutMs must be a positive integer or Infinity; got "5s".'],
     [{ maxBytes: -1 }, 'download.maxBytes must be a positive integer or Infinity; got -1.'],
     [{ signal: {} }, 'download.signal must be an AbortSignal; got object.'],
-    [{ timeout: 5 }, "Unknown download option 'timeout'; valid options are 'timeoutMs', 'stallTimeoutMs', 'maxBytes', 'signal'."],
+    [{ timeout: 5 }, "Unknown download option 'timeout'; valid options are 'timeoutMs', 'stallTimeoutMs', 'maxBytes', 'signal', 'onProgress'."],
   ])('download %j is an XceptionConfigError before any request', async (download, message) => {
     requests = [];
     await rejectsWith(load(`${server.base}/w/x.h5`, { ...noCache, download: download as never }), XceptionConfigError, message);
