@@ -52,10 +52,16 @@ export function requireLayersModel(what: string, value: unknown): LayersModel {
   ) {
     throw new XceptionConfigError(`${what} must be a tf.LayersModel (e.g. from createXception or tf.model); got ${describe(value)}.`);
   }
-  // A LayersVariable keeps its tf.Variable in `val`; dispose() frees it (tfjs-layers 4.x).
-  const freed = model.layers.some((layer) => layer.weights.some((w) => (w as unknown as { val?: Tensor }).val?.isDisposed === true));
-  if (freed) {
+  if (isDisposedModel(value as LayersModel)) {
     throw new XceptionConfigError(`${what} '${String(model.name)}' has been disposed (its weights were freed); pass a live model.`);
   }
   return value as LayersModel;
+}
+
+/**
+ * Whether `model.dispose()` has freed the model's weights (a LayersVariable
+ * keeps its tf.Variable in `val`, which dispose() frees; tfjs-layers 4.x). @internal
+ */
+export function isDisposedModel(model: LayersModel): boolean {
+  return model.layers.some((layer) => layer.weights.some((w) => (w as unknown as { val?: Tensor }).val?.isDisposed === true));
 }

@@ -1,5 +1,6 @@
 import { tensor, tensor2d, type Tensor, type Tensor2D } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { isDisposedModel } from '../argument-checks.js';
 import { XceptionTrainingError } from '../errors.js';
 import { buildEvaluationGraph } from '../training/onnx-graph/build-evaluation-graph.js';
 import { buildTrainingGraph } from '../training/onnx-graph/build-training-graph.js';
@@ -593,10 +594,6 @@ function requireLive(tensor: Tensor, what: string): void {
   if (tensor.isDisposed) throw new XceptionTrainingError(`${what} is a tf.Tensor that has been disposed; pass a live tensor.`);
 }
 
-/** Whether `model.dispose()` freed the model's weights (a LayersVariable keeps its tf.Variable in `val`). */
-function isDisposedModel(model: LayersModel): boolean {
-  return model.layers.some((layer) => layer.weights.some((w) => (w as unknown as { val?: Tensor }).val?.isDisposed === true));
-}
 
 function checkFitOptions(epochs: number, initialEpoch: number, batch: number, verbose: number): void {
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new XceptionTrainingError(`fit: epochs must be a positive integer; got ${epochs}.`);
