@@ -2,7 +2,7 @@
 // 150×150, batch 8, median of --runs after a warm-up, for each formulation of the
 // gradients given with --variants (see ConvFormulation in src/training/onnx-graph).
 //   npx tsx bench/parts/onnx-training-step.ts [--runs 7] [--threads 2] [--size 150] [--batch 8]
-//       [--variants groupedConv,taps,patches,groupedConv/matmul,groupedConv/conv/mask] [--preset keras] [--optimizer adam] [--profile]
+//       [--variants groupedConv,taps,patches,groupedConv/matmul,groupedConv/conv/mask] [--preset keras] [--classes 1000] [--optimizer adam] [--profile]
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '8' },
     variants: { type: 'string', default: 'groupedConv' },
     preset: { type: 'string', default: 'keras' },
+    classes: { type: 'string', default: '1000' },
     optimizer: { type: 'string', default: 'adam' },
     profile: { type: 'boolean', default: false },
   },
@@ -30,7 +31,12 @@ const batch = Number(values.batch);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 tf.env().set('PROD', true);
-const model = createXception({ preset: values.preset as 'keras', inputShape: [size, size, 3], numClasses: 1000 });
+const model = createXception({
+  preset: values.preset as 'keras',
+  inputShape: [size, size, 3],
+  numClasses: Number(values.classes),
+  allowSmallInput: size < 71,
+});
 
 /** Feeds with the model's weights (layout changes in plain JS; tfjs' cpu transpose is slow). */
 function feedsOf(graph: TrainingGraph): Record<string, ort.Tensor> {
@@ -76,17 +82,28 @@ for (const variant of variants) {
     enableProfiling: values.profile,
     ...(values.profile ? { profileFilePrefix: `onnx-training-step-${variant.replaceAll('/', '-')}` } : {}),
   });
-  sessions.push({ variant, graph, session, feeds: feedsOf(graph), times: [] as number[] });
+  const feeds = feedsOf(graph);
+  // Spare buffers for the new state, as the trainer keeps them: onnxruntime-node writes the
+  // outputs into them (pre-allocated outputs), then they swap with the inputs.
+  const spare: Record<string, ort.Tensor> = {};
+  for (const state of graph.state) if (state.output !== state.input) spare[state.input] = new ort.Tensor('float32', new Float32Array(feeds[state.input]!.size), state.shape);
+  sessions.push({ variant, graph, session, feeds, spare, times: [] as number[] });
 }
 for (let i = 0; i <= runs; i++) {
   for (const entry of sessions) {
+    const fetches: Record<string, ort.Tensor | null> = { [entry.graph.loss]: null, [entry.graph.logits]: null };
+    for (const state of entry.graph.state) if (state.output !== state.input) fetches[state.output] = entry.spare[state.input]!;
     const start = performance.now();
-    const out = await entry.session.run(entry.feeds);
+    const out = await entry.session.run(entry.feeds, fetches);
     const ms = performance.now() - start;
     if (i > 0) entry.times.push(ms); // the first run is the warm-up
-    // Feed the new state back, as the trainer does.
+    // Feed the new state back and keep the old as the next spare buffers, as the trainer does.
     const next = { ...entry.feeds };
-    for (const state of entry.graph.state) if (state.output !== state.input) next[state.input] = out[state.output]!;
+    for (const state of entry.graph.state) {
+      if (state.output === state.input) continue;
+      entry.spare[state.input] = entry.feeds[state.input]!;
+      next[state.input] = out[state.output]!;
+    }
     entry.feeds = next;
   }
 }
