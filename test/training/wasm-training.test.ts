@@ -217,13 +217,9 @@ describe('training Xception on wasm', () => {
     await useBackend('wasm');
     const model = createXception({ preset: 'postact', numClasses: 2, inputShape: [48, 48, 3], allowSmallInput: true });
     // Keras' Glorot-uniform kernels, seeded, so that the run is the same every time.
-    tf.tidy(() => model.setWeights(model.weights.map((w, i) => {
-      const shape = w.shape as number[];
-      if (shape.length < 2) return w.read();
-      const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-      const limit = Math.sqrt(6 / (receptive * (shape[shape.length - 2]! + shape[shape.length - 1]!)));
-      return tf.randomUniform(shape, -limit, limit, 'float32', 1000 + i);
-    })));
+    tf.tidy(() => model.setWeights(model.weights.map((w, i) =>
+      w.shape.length < 2 ? w.read() : tf.initializers.glorotUniform({ seed: 1000 + i }).apply(w.shape as number[]),
+    )));
     model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
     // Class 0: dark images, class 1: bright ones.
     const labels = tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2);
