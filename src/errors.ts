@@ -162,3 +162,36 @@ export class XceptionTrainingError extends XceptionError {
   /** Always `'XceptionTrainingError'`. */
   override name = 'XceptionTrainingError';
 }
+
+/**
+ * Thrown when the device asked for (`device: 'webgpu'` or `'cuda'` of `createOnnxTrainer` and
+ * `createOnnxClassifier`) is not there: no WebGPU adapter, no CUDA provider library, or ONNX
+ * Runtime failed to start it. The message names the device, the cause and what was found
+ * (`found`); nothing was created.
+ *
+ * @example
+ * ```ts
+ * import { XceptionDeviceError } from 'xception-ts';
+ * import { createOnnxTrainer } from 'xception-ts/onnx';
+ *
+ * try {
+ *   await createOnnxTrainer(model, { device: 'cuda' });
+ * } catch (error) {
+ *   // "device 'cuda' is not available: onnxruntime-node's CUDA provider library is not installed …; found: cpu, webgpu (software: …)"
+ *   if (error instanceof XceptionDeviceError) console.error(error.message, error.found);
+ * }
+ * ```
+ * @category Errors
+ */
+export class XceptionDeviceError extends XceptionConfigError {
+  /** Always `'XceptionDeviceError'`. */
+  override name = 'XceptionDeviceError';
+
+  /**
+   * @param message - What was asked for, why it is not there, and what was found.
+   * @param found - The devices that are there, e.g. `['cpu', 'webgpu (software: SwiftShader)']`.
+   */
+  constructor(message: string, readonly found: readonly string[]) {
+    super(message);
+  }
+}

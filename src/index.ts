@@ -48,6 +48,7 @@ export {
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
 export {
   XceptionConfigError,
+  XceptionDeviceError,
   XceptionDownloadError,
   XceptionError,
   XceptionModelFileError,
