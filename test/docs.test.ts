@@ -54,6 +54,7 @@ describe('API surface', () => {
       'gradCam', 'GradCamOptions', 'GradCamResult', 'HeatmapColormap', 'overlayHeatmap', 'OverlayHeatmapOptions',
       'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',
       'createXceptionClassifier', 'XceptionClassifierOptions',
+      'loadImage', 'LoadImageOptions', 'ImageSource', 'IMAGE_LIMITS', 'XceptionImageError',
     ].sort());
   });
 });
