@@ -62,6 +62,7 @@ export type { FlowOptions } from './model/flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';
 export { optimizeForInference, type InferenceModel } from './inference/optimize-for-inference.js';
 export { enableWasmTraining } from './training/wasm-training.js';
+export { useWasmBackend, type UseWasmBackendOptions, type WasmBackendInfo } from './platform/use-wasm-backend.js';
 export {
   assertWasmTrainingFits,
   estimateWasmTrainingMemory,

@@ -55,6 +55,7 @@ describe('API surface', () => {
       'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',
       'createXceptionClassifier', 'XceptionClassifierOptions',
       'loadImage', 'LoadImageOptions', 'ImageSource', 'IMAGE_LIMITS', 'XceptionImageError',
+      'useWasmBackend', 'UseWasmBackendOptions', 'WasmBackendInfo',
     ].sort());
   });
 });
