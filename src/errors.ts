@@ -195,3 +195,29 @@ export class XceptionDeviceError extends XceptionConfigError {
     super(message);
   }
 }
+
+/**
+ * Thrown when an image cannot be read: a file that is missing, not a regular
+ * file or larger than `maxBytes`; bytes that are neither a PNG nor a JPEG, or
+ * a truncated or corrupt one; a header that declares more pixels than
+ * `maxPixels` (checked before anything is decoded); a source of a kind
+ * {@link loadImage} does not take. The message names the image and, for a
+ * limit, the limit and how to raise it. Nothing was decoded or allocated.
+ *
+ * @example
+ * ```ts
+ * import { loadImage, XceptionImageError } from 'xception-ts';
+ *
+ * try {
+ *   await loadImage('./photo.png');
+ * } catch (error) {
+ *   // e.g. "./photo.png: a truncated PNG (the file ends after 900 bytes, before its IEND chunk)."
+ *   if (error instanceof XceptionImageError) console.error(error.message);
+ * }
+ * ```
+ * @category Errors
+ */
+export class XceptionImageError extends XceptionError {
+  /** Always `'XceptionImageError'`. */
+  override name = 'XceptionImageError';
+}

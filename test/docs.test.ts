@@ -54,6 +54,8 @@ describe('API surface', () => {
       'gradCam', 'GradCamOptions', 'GradCamResult', 'HeatmapColormap', 'overlayHeatmap', 'OverlayHeatmapOptions',
       'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',
       'createXceptionClassifier', 'XceptionClassifierOptions',
+      'loadImage', 'LoadImageOptions', 'ImageSource', 'IMAGE_LIMITS', 'XceptionImageError',
+      'useWasmBackend', 'UseWasmBackendOptions', 'WasmBackendInfo',
     ].sort());
   });
 });
