@@ -29,6 +29,7 @@ describe('API surface', () => {
       'OrtSession', 'PixelTensor', 'Pixels', 'createOnnxClassifier', 'exportOnnx',
       'createOnnxTrainer', 'OnnxTrainer', 'LearningRateSchedule', 'OnnxLossOptions', 'OnnxOptimizerOptions', 'OnnxTrainerOptions',
       'OnnxBatch', 'OnnxBatchIterator', 'OnnxBatchSource', 'OnnxEvaluateOptions', 'OnnxEvaluation', 'OnnxFitOptions', 'OnnxTrainingCallbacks', 'OnnxTrainingHistory', 'OnnxTrainingLogs',
+      'ExecutionProvider', 'OnnxDevice', 'OnnxDeviceInfo',
     ].sort());
   });
 
@@ -56,6 +57,7 @@ describe('API surface', () => {
       'createXceptionClassifier', 'XceptionClassifierOptions',
       'loadImage', 'LoadImageOptions', 'ImageSource', 'IMAGE_LIMITS', 'XceptionImageError',
       'useWasmBackend', 'UseWasmBackendOptions', 'WasmBackendInfo',
+      'XceptionDeviceError',
     ].sort());
   });
 });
