@@ -74,7 +74,7 @@ describe.skipIf(!ready)('training on the WebGPU provider (SwiftShader)', () => {
     it.each<[string, OptimizerConfig]>([
       ['SGD', { type: 'sgd' }],
       ['Adam', { type: 'adam' }],
-    ])('one %s step: loss, every gradient and every updated state tensor equal the CPU provider within 1e-4', async (_name, optimizer) => {
+    ])('one %s step: the loss, every gradient and the updated state equal the CPU provider (1e-4 relative; xception41 1e-3)', async (_name, optimizer) => {
       const graph: TrainingGraph = await buildTrainingGraph(model, { optimizer, batchSize: 2, outputGradients: true });
       const feeds = stepFeeds(graph, images, labels, 0.01);
       const [cpu, gpu] = [await runOn('cpu', graph.bytes, feeds), await runOn('webgpu', graph.bytes, feeds)];
@@ -98,24 +98,32 @@ describe.skipIf(!ready)('training on the WebGPU provider (SwiftShader)', () => {
       for (const name of invariantGradients) {
         expect(maxAbs(cpu[name]!.data as Float32Array) / maxAbs(cpu[name.replace('/beta', '/gamma')]!.data as Float32Array)).toBeLessThan(1e-3);
       }
-      // Adam moves a weight by about ±learning rate whatever the gradient's size, so for those betas
-      // the update's sign is rounding noise too: there each provider's step must stay within the
-      // learning rate, as Adam's does, and nothing more is compared.
-      const adamNoise = (name: string) => optimizer.type === 'adam' && isShiftInvariant(name) && name.endsWith('/beta/updated');
-      for (const name of updated.filter(adamNoise)) {
-        const input = graph.state.find((entry) => entry.output === name)!.input;
-        const before = feeds[input]!.data as Float32Array;
-        expect(maxAbsDifference(gpu[name]!.data as Float32Array, before)).toBeLessThanOrEqual(0.01 * 1.001);
-        expect(maxAbsDifference(cpu[name]!.data as Float32Array, before)).toBeLessThanOrEqual(0.01 * 1.001);
+      // Adam's first step moves each weight by about ±learning rate whatever its gradient's size, so
+      // a gradient element near 0 (relative to its tensor) can take either sign on two providers:
+      // its updated weights are not compared across providers. Instead each provider's update is
+      // checked against Adam's rule applied, in float64, to that provider's own m and v (which are
+      // compared, as are the gradients): w − lr·m̂ / (√v̂ + ε), m̂ = m / (1 − β1), v̂ = v / (1 − β2).
+      const trainable = graph.state.filter((entry) => entry.kind === 'trainable');
+      if (optimizer.type === 'adam') {
+        for (const outputs of [gpu, cpu]) {
+          for (const entry of trainable) {
+            const w = feeds[entry.input]!.data as Float32Array;
+            const m = outputs[`${entry.input}/m/updated`]!.data as Float32Array;
+            const v = outputs[`${entry.input}/v/updated`]!.data as Float32Array;
+            const expected = Float64Array.from(w, (value, i) => value - (0.01 * (m[i]! / 0.1)) / (Math.sqrt(v[i]! / 0.001) + 1e-7));
+            expect(maxAbsDifference(outputs[entry.output]!.data as Float32Array, expected) / Math.max(maxAbs(w), 0.01), entry.output).toBeLessThan(1e-5);
+          }
+        }
       }
-      const errors = [...gradients, ...updated].filter((name) => !adamNoise(name)).map((name) => {
+      const compared = optimizer.type === 'adam' ? updated.filter((name) => !trainable.some((entry) => entry.output === name)) : updated;
+      const errors = [...gradients, ...compared].map((name) => {
         const reference = cpu[isShiftInvariant(name) ? name.replace('/beta', '/gamma') : name]!.data as Float32Array;
         return [name, maxAbsDifference(gpu[name]!.data as Float32Array, cpu[name]!.data as Float32Array) / maxAbs(reference)] as const;
       });
       const worst = errors.reduce((a, b) => (b[1] > a[1] ? b : a));
       console.log(`WebGPU vs CPU provider, ${preset} ${optimizer.type}: worst relative difference ${worst[1].toExponential(2)} (${worst[0]}), loss ${loss[0]} vs ${loss[1]}`);
       // xception41's BatchNormalizations see 3×3 and smaller maps at 48×48 with batch 2: the two
-      // providers' different summation orders reach 3.5e-4 there (block4's pointwise BN gamma).
+      // providers' different summation orders reach 3.5e-4 there (block4's pointwise BN gamma gradient).
       expect(worst[1], `worst: ${worst[0]}`).toBeLessThan(preset === 'xception41' ? 1e-3 : 1e-4);
     }, 240_000);
 
