@@ -7,6 +7,9 @@ import { isZip } from './keras-archive.js';
 import { listConfigLayers } from './keras-config.js';
 import { openKerasModelFile } from './keras-model-file.js';
 import { buildModel } from './load-keras-model.js';
+import { requireKnownOptions } from '../model/xception-options.js';
+import { resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
+import { resolveKerasFileLimits } from './keras-file-limits.js';
 
 /**
  * One layer of a Keras file, as {@link inspectKerasFile} lists it.
@@ -53,14 +56,45 @@ export interface KerasFileSummary {
 }
 
 /**
+ * The {@link inspectKerasFile} function options.
+ *
+ * @example
+ * ```ts
+ * const options: InspectKerasFileOptions = { maxParameters: 2 ** 30, download: { timeoutMs: 10_000 } };
+ * ```
+ * @category Keras files
+ */
+export interface InspectKerasFileOptions {
+  /**
+   * The most bytes the file may inflate to (a `.keras` archive's
+   * `model.weights.h5` as declared, HDF5 gzip chunks as they inflate).
+   * @defaultValue `1073741824` (1 GiB, {@link KERAS_FILE_LIMITS})
+   */
+  maxUncompressedBytes?: number;
+  /**
+   * The most scalars the model may hold; a larger model is listed with the
+   * reason in `buildError`, without being allocated.
+   * @defaultValue `268435456` (2^28, {@link KERAS_FILE_LIMITS})
+   */
+  maxParameters?: number;
+  /** Timeouts, size cap and abort signal when `source` is a URL; see {@link DownloadOptions}. @defaultValue `{}` */
+  download?: DownloadOptions;
+}
+
+/**
  * Describes a Keras file without loading its weights into anything: format,
  * Keras version, layer table and parameter count. Model files are built (to
  * count parameters exactly as loaded) and disposed; a model TensorFlow.js
  * cannot build is still listed, with the reason in `buildError`.
  *
  * @param source - A `.keras` archive, a full-model `.h5` or a weights-only `.h5`. See {@link WeightsSource}.
+ * @param options - See {@link InspectKerasFileOptions}.
  * @returns The summary.
- * @throws {@link XceptionWeightsError} when the file is neither HDF5 nor a zip archive, or is damaged.
+ * @throws {@link XceptionWeightsError} when the file is neither HDF5 nor a zip archive, or is damaged;
+ *   {@link XceptionModelFileError} when its config is nested deeper than {@link KERAS_FILE_LIMITS} or its
+ *   archive inflates past `maxUncompressedBytes` (a graph with missing layers or cycles, or a model above
+ *   `maxParameters`, is listed with the reason in `buildError`).
+ * @throws {@link XceptionConfigError} for an unknown or invalid option.
  *
  * @example
  * ```ts
@@ -73,19 +107,23 @@ export interface KerasFileSummary {
  * ```
  * @category Keras files
  */
-export async function inspectKerasFile(source: WeightsSource): Promise<KerasFileSummary> {
-  const { bytes, label } = await readWeightsSource(source);
+export async function inspectKerasFile(source: WeightsSource, options: InspectKerasFileOptions = {}): Promise<KerasFileSummary> {
+  requireKnownOptions('inspectKerasFile', options, ['maxUncompressedBytes', 'maxParameters', 'download']);
+  const limits = resolveKerasFileLimits('inspectKerasFile', options);
+  resolveDownloadOptions(options.download);
+  const { bytes, label } = await readWeightsSource(source, options.download);
   if (!isZip(bytes)) {
-    const reader = new Hdf5Reader(bytes, label);
+    const reader = new Hdf5Reader(bytes, label, limits.maxUncompressedBytes);
     if (!('model_config' in reader.attrs('/'))) return inspectWeightsOnly(reader, label);
   }
-  const file = openKerasModelFile(bytes, label, Number.MAX_SAFE_INTEGER);
+  const file = openKerasModelFile(bytes, label, limits.maxUncompressedBytes);
   const configLayers = listConfigLayers(file.config);
   let model: LayersModel | null = null;
   let buildError: string | null = null;
   try {
-    model = await buildModel(file.config, label);
+    model = await buildModel(file.config, label, limits.maxParameters);
   } catch (error) {
+    // A damaged graph or a model above maxParameters is listed, with the reason.
     if (!(error instanceof XceptionWeightsError)) throw error;
     buildError = error.message;
   }

@@ -2,6 +2,7 @@ import { XceptionModelFileError } from '../errors.js';
 import { Hdf5Reader } from '../weights/hdf5-reader.js';
 import { isZip, readKerasArchive } from './keras-archive.js';
 import type { KerasJson } from './keras-config.js';
+import { requireBoundedDepth } from './keras-file-limits.js';
 
 /**
  * A Keras model file, opened: what it is, its config as written, and where
@@ -24,6 +25,7 @@ export interface KerasModelFile {
 export function openKerasModelFile(bytes: ArrayBuffer, label: string, maxUncompressedBytes: number): KerasModelFile {
   if (isZip(bytes)) {
     const archive = readKerasArchive(bytes, label, maxUncompressedBytes);
+    requireBoundedDepth(archive.config, `${label}: config.json`);
     return {
       format: 'keras',
       kerasVersion: typeof archive.metadata['keras_version'] === 'string' ? archive.metadata['keras_version'] : null,
@@ -50,6 +52,7 @@ export function openKerasModelFile(bytes: ArrayBuffer, label: string, maxUncompr
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new XceptionModelFileError(`${label}: the 'model_config' attribute is JSON but not an object.`);
   }
+  requireBoundedDepth(config, `${label}: the 'model_config' attribute`);
   if (!reader.hasGroup('/model_weights')) {
     throw new XceptionModelFileError(`${label} has a model config but no /model_weights group: it holds no weights.`);
   }
