@@ -11,6 +11,10 @@ import { importNode, isNode } from '../platform/node-import.js';
 import { defaultRuntime } from './default-runtime.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
+import { requireKnownOptions } from '../model/xception-options.js';
+
+/** The keys of {@link OnnxClassifierOptions}; any other is refused. */
+const CLASSIFIER_OPTIONS = ['model', 'ort', 'sessionOptions', 'labels', 'preprocess', 'download', 'evalTransform'];
 
 /**
  * The parts of ONNX Runtime's JavaScript API the classifier uses; both
@@ -153,7 +157,7 @@ export interface OnnxClassifier {
   readonly session: OrtSession;
   /**
    * Classifies one image (pixels in [0, 255], RGB or RGBA, any size) and
-   * returns the `topK` classes (default 5), best first. Rejects with an
+   * returns the `topK` classes (default 5, or every class when the model has fewer), best first. Rejects with an
    * {@link xception-ts!XceptionConfigError} for an image with a NaN or
    * infinite value, a disposed tensor, or after {@link OnnxClassifier.dispose}.
    */
@@ -214,6 +218,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       `createOnnxClassifier takes an options object { model, ort?, labels?, preprocess?, sessionOptions? }; got ${show(options)}.`,
     );
   }
+  requireKnownOptions('createOnnxClassifier', options, CLASSIFIER_OPTIONS);
   const { preprocess = 'xception', sessionOptions = { graphOptimizationLevel: 'all' } } = options;
   if (preprocess !== 'xception' && preprocess !== 'none') {
     throw new XceptionConfigError(`preprocess must be 'xception' or 'none'; got ${JSON.stringify(preprocess)}.`);
@@ -280,7 +285,8 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       if (options !== undefined && (options === null || typeof options !== 'object')) {
         throw new XceptionConfigError(`classify options must be an object { topK? }; got ${show(options)}.`);
       }
-      const topK = options?.topK ?? 5;
+      if (options !== undefined) requireKnownOptions('classify', options, ['topK']);
+      const topK = options?.topK ?? Math.min(5, classes);
       if (!(Number.isInteger(topK) && topK >= 1 && topK <= classes)) {
         throw new XceptionConfigError(`topK must be an integer from 1 to ${classes}; got ${topK}.`);
       }
