@@ -244,7 +244,10 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     throw new XceptionConfigError(`labels has ${labels.length} names, but the model has ${classes} outputs.`);
   }
   const ort = options.ort ?? (await defaultRuntime('createOnnxClassifier'));
-  const session = await ort.InferenceSession.create(bytes, sessionOptions);
+  const session = await ort.InferenceSession.create(bytes, sessionOptions).catch((error: unknown) => {
+    // An operator the runtime lacks, an unknown execution provider, a graph that does not check: ONNX Runtime's own Error.
+    throw new XceptionConfigError(`ONNX Runtime cannot load the model: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
   const [height, width] = inputSize;
   const [scale, shift] = preprocess === 'xception' ? [1 / 127.5, -1] : [1, 0];
   const [inputName] = session.inputNames;
@@ -377,6 +380,13 @@ async function modelBytes(model: OnnxClassifierOptions['model'], download: Downl
 }
 
 /** Reads the input size and class count from the model's graph, refusing what is not an image classifier. */
+const ONNX_FLOAT = 1;
+/** Names of ONNX TensorProto.DataType values, for messages. */
+const ONNX_TYPE_NAMES: Record<number, string> = {
+  0: 'undefined-type', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
+  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
+};
+
 function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; classes: number } {
   // `value` names the member of the oneof that is set (protobufjs gives unset fields their default, 0).
   type Dim = { value?: 'dim_value' | 'dim_param'; dim_value?: number | { toNumber(): number } };
@@ -411,6 +421,16 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
       `the ONNX model must have one output [batch, classes]; got ${graph.output.length} output(s)` +
         `${graph.output.length === 1 ? ` of shape [${output.map((d) => d ?? '?').join(', ')}]${output.length === 2 ? (notSizes([output[1]]) || ' (the number of classes must be fixed)') : ''}` : ''}.`,
     );
+  }
+  // The classifier feeds float32 and reads float32 (ONNX TensorProto.DataType FLOAT is 1).
+  for (const [what, info] of [['input', inputs[0]!], ['output', graph.output[0]!]] as const) {
+    const type = info.type?.tensor_type?.elem_type;
+    if (type !== ONNX_FLOAT) {
+      throw new XceptionConfigError(
+        `the ONNX model's ${what} '${info.name}' holds ${ONNX_TYPE_NAMES[type ?? 0] ?? `type ${String(type)}`} values; ` +
+          'the classifier feeds and reads float32 (as exportOnnx writes).',
+      );
+    }
   }
   // Refuse sizes that would allocate gigabytes (labels, input buffers) before anything is allocated.
   requireWithinLimit('the ONNX model\'s input height', height, 'maxInputSize');

@@ -65,7 +65,7 @@ describe('gradCam: images it cannot explain are typed errors', () => {
 describe('overlayHeatmap: an empty heatmap', () => {
   it('[0, 4] and [4, 0] tensors are refused', () => {
     const pixels = { data: new Uint8Array(2 * 2 * 3).fill(200), width: 2, height: 2 };
-    for (const shape of [[0, 4], [4, 0]]) {
+    for (const shape of [[0, 4], [4, 0]] as [number, number][]) {
       const empty = tf.zeros(shape) as tf.Tensor2D;
       expectRefused(() => overlayHeatmap(pixels, empty), new RegExp(`heatmap must be a 2D tensor \\[h, w\\] with h and w at least 1; got shape \\[${shape.join(', ')}\\]`));
       empty.dispose();

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { XceptionConfigError } from '../../src/index.js';
 import { createOnnxClassifier, exportOnnx } from '../../src/onnx/index.js';
+import { modelProtoType } from '../../src/onnx/onnx-schema.js';
 import { useBackend } from '../helpers/backend.js';
 import { randomize } from '../helpers/randomize.js';
 
@@ -47,6 +48,33 @@ describe('row 14: unknown options are refused', () => {
     const image = { data: new Uint8Array(4 * 4 * 3).fill(9), width: 4, height: 4 };
     await expect(classifier.classify(image, { topk: 1 } as never)).rejects.toThrow("Unknown classify option 'topk'; valid options are 'topK'.");
     await classifier.dispose();
+  });
+});
+
+/** The ONNX bytes with `edit` applied to the decoded model. */
+function edited(bytes: Uint8Array, edit: (graph: { node: { op_type: string }[]; input: { type: { tensor_type: { elem_type: number } } }[] }) => void): Uint8Array {
+  const Model = modelProtoType();
+  const object = Model.toObject(Model.decode(bytes), { longs: Number }) as { graph: Parameters<typeof edit>[0] };
+  edit(object.graph);
+  return Model.encode(Model.fromObject(object)).finish();
+}
+
+describe('row 11: ONNX files the runtime cannot run are typed errors', () => {
+  it('an unknown operator, an int8 input, an unknown execution provider', async () => {
+    const model = tinyClassifier(3);
+    const bytes = exportOnnx(model);
+    model.dispose();
+    const unknownOp = edited(bytes, (graph) => (graph.node[0]!.op_type = 'NoSuchOp'));
+    const int8 = edited(bytes, (graph) => (graph.input[0]!.type.tensor_type.elem_type = 3));
+    for (const [options, message] of [
+      [{ model: unknownOp }, /^ONNX Runtime cannot load the model: .*NoSuchOp/s],
+      [{ model: int8 }, /^the ONNX model's input 'input' holds int8 values; the classifier feeds and reads float32/],
+      [{ model: bytes, sessionOptions: { executionProviders: ['no-such-ep'] } }, /^ONNX Runtime cannot load the model: .*no-such-ep/s],
+    ] as const) {
+      const error = await createOnnxClassifier({ ...options, ort }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(XceptionConfigError);
+      expect((error as Error).message).toMatch(message);
+    }
   });
 });
 
