@@ -45,6 +45,11 @@ export interface KerasFileSummary {
   format: 'keras' | 'h5-model' | 'h5-weights';
   /** `keras_version` as recorded (`null` for Keras 1.1-era weight files, which record none). */
   kerasVersion: string | null;
+  /**
+   * The program that wrote the file, when it is not Keras and says so: `'xception-ts'` for
+   * {@link saveKerasModel}'s archives (whose `kerasVersion` is the Keras format they follow). `null` otherwise.
+   */
+  savedBy: string | null;
   /** The model's class (`'Functional'`, `'Model'`, `'Sequential'`), or `null` for weights-only files. */
   modelClass: string | null;
   /** The layers, nested models' layers after their model. */
@@ -137,6 +142,7 @@ export async function inspectKerasFile(source: WeightsSource, options: InspectKe
     return {
       format: file.format === 'keras' ? 'keras' : 'h5-model',
       kerasVersion: file.kerasVersion,
+      savedBy: file.savedBy,
       modelClass: typeof file.config['class_name'] === 'string' ? file.config['class_name'] : null,
       layers,
       parameters: model ? model.countParams() : null,
@@ -160,6 +166,7 @@ function inspectWeightsOnly(reader: Hdf5Reader, label: string): KerasFileSummary
   return {
     format: 'h5-weights',
     kerasVersion: typeof version === 'string' ? version : null,
+    savedBy: null,
     modelClass: null,
     layers,
     parameters: layers.reduce((n, l) => n + l.parameters, 0),

@@ -13,6 +13,8 @@ export interface KerasModelFile {
   format: 'h5' | 'keras';
   /** `keras_version` as the file records it, or `null` when it records none. */
   kerasVersion: string | null;
+  /** The program that saved it when it says so (`saved_by` in a `.keras` archive's metadata), or `null` (Keras). */
+  savedBy: string | null;
   /** The backend that saved it (`'tensorflow'`, `'jax'`, …), or `null`. */
   backend: string | null;
   /** The model config (`{class_name, config}`), untranslated. */
@@ -29,6 +31,7 @@ export function openKerasModelFile(bytes: ArrayBuffer, label: string, maxUncompr
     return {
       format: 'keras',
       kerasVersion: typeof archive.metadata['keras_version'] === 'string' ? archive.metadata['keras_version'] : null,
+      savedBy: typeof archive.metadata['saved_by'] === 'string' ? archive.metadata['saved_by'] : null,
       backend: null,
       config: archive.config,
       weights: archive.weights,
@@ -56,7 +59,7 @@ export function openKerasModelFile(bytes: ArrayBuffer, label: string, maxUncompr
   if (!reader.hasGroup('/model_weights')) {
     throw new XceptionModelFileError(`${label} has a model config but no /model_weights group: it holds no weights.`);
   }
-  return { format: 'h5', kerasVersion: text(attrs['keras_version']), backend: text(attrs['backend']), config: config as KerasJson, weights: bytes };
+  return { format: 'h5', kerasVersion: text(attrs['keras_version']), savedBy: null, backend: text(attrs['backend']), config: config as KerasJson, weights: bytes };
 }
 
 /** An HDF5 string attribute (variable- or fixed-length, possibly bytes), or null. */
