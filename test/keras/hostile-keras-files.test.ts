@@ -229,3 +229,10 @@ describe('row 9: configs nested too deep are refused, not a stack overflow', () 
     }
   });
 });
+
+describe('byte sources: only regular files are read', () => {
+  it('/dev/zero and a folder are refused before reading (/dev/zero used to be read until memory ran out)', async () => {
+    await expectRefused(() => loadKerasModel('/dev/zero'), XceptionWeightsError, /^cannot read the weight file \/dev\/zero: it is not a regular file \(a folder, device or pipe\)\.$/);
+    await expectRefused(() => inspectKerasFile(fixtureDir), XceptionWeightsError, /it is not a regular file/);
+  });
+});
