@@ -99,6 +99,7 @@ export interface InspectKerasFileOptions {
  *   {@link XceptionModelFileError} when its config is nested deeper than {@link KERAS_FILE_LIMITS} or its
  *   archive inflates past `maxUncompressedBytes` (a graph with missing layers or cycles, or a model above
  *   `maxParameters`, is listed with the reason in `buildError`).
+ * @throws {@link XceptionDownloadError} when a URL cannot be downloaded within `options.download`'s limits.
  * @throws {@link XceptionConfigError} for an unknown or invalid option.
  *
  * @example

@@ -63,6 +63,7 @@ const KNOWN_OPTIONS = ['allowNonFinite', 'maxUncompressedBytes', 'maxParameters'
  * @param source - The file: bytes, a `Blob`, a URL, or a path in Node. See {@link WeightsSource}.
  * @param options - See {@link LoadKerasModelOptions}.
  * @returns The model, uncompiled, with the file's weights.
+ * @throws {@link XceptionDownloadError} when a URL cannot be downloaded within `options.download`'s limits.
  * @throws {@link XceptionModelFileError} for a damaged archive or config (a layer that takes its input
  *   from a missing layer or a missing node, layers that feed each other, a config nested deeper than
  *   {@link KERAS_FILE_LIMITS}), a model above `maxParameters`, a file that inflates past

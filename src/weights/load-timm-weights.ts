@@ -87,6 +87,7 @@ interface Assignment {
  * @param source - The `.safetensors` file: bytes, a `Blob`, a URL, or a path in Node.
  * @param options - See {@link LoadTimmWeightsOptions}.
  * @returns What was loaded and what was skipped.
+ * @throws {@link XceptionDownloadError} when a URL cannot be downloaded within `options.download`'s limits.
  * @throws {@link XceptionWeightsError} when the file is not valid safetensors, or names, shapes or
  *   counts do not fit (listing what is missing and what is extra); the model is unchanged.
  *
