@@ -35,7 +35,7 @@ interface Prediction {
 export async function classify(paths: string[], values: CliFlags, io: CliIo): Promise<void> {
   const preset = values.preset === undefined ? 'keras' : presetFlag(values.preset as string);
   const numClasses = values.classes === undefined ? 1000 : integerFlag('classes', values.classes as string, 1);
-  const top = values.top === undefined ? 5 : integerFlag('top', values.top as string, 1, numClasses);
+  const top = values.top === undefined ? Math.min(5, numClasses) : integerFlag('top', values.top as string, 1, numClasses);
   const engine = values.engine === undefined ? 'tfjs' : oneOfFlag('engine', values.engine as string, ['tfjs', 'onnx'] as const);
   const weights = (values.weights as string | undefined) ?? 'imagenet';
   const camPath = values.cam as string | undefined;

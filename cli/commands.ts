@@ -19,7 +19,8 @@ export interface CommandSpec {
   help: string;
 }
 
-const MODEL_FLAGS = ['preset', 'classes', 'input', 'no-top', 'output-stride', 'allow-small-input'] as const;
+/** The flags that describe a model to build (refused with a whole Keras model file, which brings its own). */
+export const MODEL_FLAGS = ['preset', 'classes', 'input', 'no-top', 'output-stride', 'allow-small-input'] as const;
 
 /** Every flag's help line. */
 export const FLAG_HELP: Record<string, string> = {
@@ -60,12 +61,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'file (.keras archive, or .h5 from model.save, Keras 1 to 3) needs no preset: the model comes from the file.',
   },
   'export-onnx': {
-    args: '<weights.h5|random> <model.onnx>',
+    args: '<weights.h5|model.keras|model.h5|random> <model.onnx>',
     min: 2,
     max: 2,
     flags: [...MODEL_FLAGS, 'batch'],
     summary: 'Write an ONNX model (opset 13, NHWC float32) for ONNX Runtime.',
-    help: "Loads Keras HDF5 weights (or 'random' for untrained weights) and writes an ONNX model\n(input 'input' NHWC float32, output 'output').",
+    help:
+      "Loads Keras HDF5 weights into the model the flags describe (or 'random' for untrained weights), or a\n" +
+      "whole Keras model file (.keras, or .h5 from model.save: then no model flags), and writes an ONNX model\n(input 'input' NHWC float32, output 'output').",
   },
   inspect: {
     args: '<file.keras|file.h5>',
@@ -82,9 +85,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: MODEL_FLAGS,
     summary: 'Write a model as a Keras file (.keras archive, Keras 3 or Keras 2 weights).',
     help:
-      'Writes a model as a Keras file, chosen by the output name: .keras (Keras 3 archive),\n' +
-      '.weights.h5 (Keras 3 weights) or .h5 (Keras 2 save_weights layout). The source is Keras weights\n' +
-      "for the model the flags describe, 'random', or a whole Keras model file (then no flags).",
+      'Writes a model as a Keras file, chosen by the output name (any case): .keras (Keras 3 archive),\n' +
+      '.weights.h5 (Keras 3 weights) or .h5 (Keras 2 save_weights layout); any other name is refused.\n' +
+      "The source is Keras weights for the model the flags describe, 'random', or a whole Keras model file\n" +
+      '(then no model flags). Needs h5wasm (npm install h5wasm).',
   },
   classify: {
     args: '<image…>',
@@ -111,7 +115,8 @@ export function usageLine(name: string): string {
 /** `xception-ts help <command>`. */
 export function commandHelp(name: string): string {
   const spec = COMMANDS[name]!;
-  return `Usage: ${usageLine(name)}\n\n${spec.help}\n\nOptions:\n${spec.flags.map((f) => `  ${FLAG_HELP[f]}`).join('\n')}`;
+  const options = spec.flags.length > 0 ? `\n\nOptions:\n${spec.flags.map((f) => `  ${FLAG_HELP[f]}`).join('\n')}` : '';
+  return `Usage: ${usageLine(name)}\n\n${spec.help}${options}`;
 }
 
 /** `xception-ts --help`. */

@@ -1,7 +1,38 @@
 import { writeFile } from 'node:fs/promises';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countParameters, loadKerasWeights, saveKerasModel, saveKerasWeights } from '../src/index.js';
+import { countParameters, loadKerasWeights, saveKerasModel, saveKerasWeights, XceptionError } from '../src/index.js';
+import { importOptional } from '../src/platform/node-import.js';
+import { UsageError } from './cli-errors.js';
 import type { CliIo } from './run-cli.js';
+
+/** What export-keras writes, by the output's suffix (any case). */
+export type KerasOutputKind = 'keras' | 'keras3' | 'keras2';
+
+/**
+ * The kind of Keras file an output name asks for: `.keras`, `.weights.h5`,
+ * other `.h5`, in any case (`OUT.KERAS` is a `.keras`); any other name is a
+ * usage error, before anything is loaded or written.
+ */
+export function kerasOutputKind(outPath: string): KerasOutputKind {
+  const name = outPath.toLowerCase();
+  if (name.endsWith('.keras')) return 'keras';
+  if (name.endsWith('.weights.h5')) return 'keras3';
+  if (name.endsWith('.h5')) return 'keras2';
+  throw new UsageError(
+    `export-keras writes a .keras archive, .weights.h5 (Keras 3 weights) or .h5 (Keras 2 weights), chosen by the output name; ` +
+      `got ${JSON.stringify(outPath)}.`,
+    'export-keras',
+  );
+}
+
+/** export-keras writes HDF5 with h5wasm, an optional dependency: a missing one is an environment problem (exit 1), found before any work. */
+export async function requireH5wasm(): Promise<void> {
+  try {
+    await importOptional('h5wasm');
+  } catch {
+    throw new XceptionError('export-keras writes HDF5 with h5wasm, an optional dependency that is not installed: npm install h5wasm.');
+  }
+}
 
 /**
  * `xception-ts export-keras <source> <out>`: writes a model as a Keras file,
@@ -20,7 +51,7 @@ export async function exportKerasCommand(model: LayersModel, source: string, out
   } else {
     io.out(`Loaded the Keras model '${model.name}' from ${source}.`);
   }
-  const kind = outPath.endsWith('.keras') ? 'keras' : outPath.endsWith('.weights.h5') ? 'keras3' : 'keras2';
+  const kind = kerasOutputKind(outPath);
   const bytes = kind === 'keras' ? await saveKerasModel(model) : await saveKerasWeights(model, { format: kind });
   await writeFile(outPath, bytes);
   const what =

@@ -25,6 +25,9 @@ export function inFlagTerms(message: string): string {
 export function modelOptions(values: CliFlags): XceptionOptions {
   const options: XceptionOptions = { includeTop: values['no-top'] !== true };
   if (values.preset !== undefined) options.preset = presetFlag(values.preset as string);
+  if (values.classes !== undefined && values['no-top'] === true) {
+    throw new UsageError('--classes sets the size of the classifier, which --no-top leaves out; pass one or the other.');
+  }
   if (values.classes !== undefined) options.numClasses = integerFlag('classes', values.classes as string, 1);
   if (values['output-stride'] !== undefined) {
     options.outputStride = oneOfFlag('output-stride', values['output-stride'] as string, ['8', '16', '32']) === '8'

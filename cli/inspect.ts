@@ -12,7 +12,8 @@ export async function inspectCommand(path: string, io: CliIo): Promise<void> {
   const summary = await inspectKerasFile(path);
   io.out(`File: ${path}`);
   io.out(`Format: ${FORMATS[summary.format]}`);
-  io.out(`Keras version: ${summary.kerasVersion ?? 'not recorded'}`);
+  const writer = summary.savedBy === null ? '' : ` (the format version; written by ${summary.savedBy}, not by Keras)`;
+  io.out(`Keras version: ${summary.kerasVersion ?? 'not recorded'}${writer}`);
   if (summary.modelClass !== null) io.out(`Model: ${summary.modelClass}`);
   const header = ['#', 'layer', 'class', 'params'];
   const cells = summary.layers.map((layer, i) => [

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { countParameters, loadKerasModel, XceptionWeightsError } from '../src/index.js';
+import { countParameters, loadKerasModel } from '../src/index.js';
 import { isZip } from '../src/keras/keras-archive.js';
 import { Hdf5Reader } from '../src/weights/hdf5-reader.js';
-import { describeFsError } from '../src/platform/fs-error.js';
+import { readWeightsSource } from '../src/weights/weights-source.js';
 import { writeLayersModel } from './convert.js';
 import type { Quantization } from './quantize.js';
 import type { CliIo } from './run-cli.js';
@@ -12,13 +11,8 @@ import type { CliIo } from './run-cli.js';
  * with a `model_config`) rather than weights only; such files need no preset.
  */
 export async function isKerasModelFile(path: string): Promise<boolean> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new XceptionWeightsError(`cannot read the weight file ${path}: ${describeFsError(error)}.`);
-  }
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // Read as the loaders read it: only a regular file (not /dev/zero or a pipe).
+  const { bytes: buffer } = await readWeightsSource(path);
   if (isZip(buffer)) return true;
   return 'model_config' in new Hdf5Reader(buffer, path).attrs('/');
 }

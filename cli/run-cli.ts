@@ -16,9 +16,9 @@ import {
 import { exportOnnx, ONNX_OPSET } from '../src/onnx/index.js';
 import { classify } from './classify.js';
 import { describeSystemError, isSystemError, UsageError, writingTo } from './cli-errors.js';
-import { COMMANDS, commandHelp, generalHelp } from './commands.js';
+import { COMMANDS, commandHelp, generalHelp, MODEL_FLAGS } from './commands.js';
 import { writeLayersModel } from './convert.js';
-import { exportKerasCommand } from './export-keras.js';
+import { exportKerasCommand, kerasOutputKind, requireH5wasm } from './export-keras.js';
 import { inspectCommand } from './inspect.js';
 import { convertKerasModelFile, isKerasModelFile } from './keras-model-input.js';
 import { inFlagTerms, integerFlag, modelOptions, oneOfFlag, type CliFlags } from './flags.js';
@@ -146,6 +146,10 @@ async function runModelCommand(command: string, args: string[], values: CliFlags
     await inspectCommand(args[0]!, io);
     return;
   }
+  if (command === 'export-keras') {
+    kerasOutputKind(args[1]!);
+    await requireH5wasm();
+  }
   if (command !== 'summary') {
     const kind = command === 'convert' ? 'folder' : 'file';
     refuseOverwrite(args[0]!, args[1]!, kind);
@@ -153,8 +157,8 @@ async function runModelCommand(command: string, args: string[], values: CliFlags
   }
   const source = args[0];
   // A whole Keras model file (.keras, or .h5 from model.save) brings its own model: no preset.
-  const fromModelFile =
-    (command === 'convert' || command === 'export-keras') && source !== undefined && source !== 'random' && (await isKerasModelFile(source));
+  const fromModelFile = command !== 'summary' && source !== undefined && source !== 'random' && (await isKerasModelFile(source));
+  if (fromModelFile) refuseModelFlags(command, source, values);
   if (fromModelFile && command === 'convert') {
     await writingTo(args[1]!, () => convertKerasModelFile(source, args[1]!, quantization, io));
     return;
@@ -164,7 +168,7 @@ async function runModelCommand(command: string, args: string[], values: CliFlags
     if (command === 'summary') printSummary(model, io);
     else if (command === 'convert') await convert(model, args[0]!, args[1]!, quantization, io);
     else if (command === 'export-keras') await exportKerasCommand(model, args[0]!, args[1]!, !fromModelFile && args[0] !== 'random', io);
-    else await writeOnnx(model, args[0]!, args[1]!, batch, io);
+    else await writeOnnx(model, fromModelFile ? null : args[0]!, args[1]!, batch, io);
   } finally {
     model.dispose();
   }
@@ -181,8 +185,22 @@ async function convert(model: LayersModel, weightsPath: string, outDir: string, 
   io.out(`Load it with tf.loadLayersModel('<url of ${outDir}>/model.json').`);
 }
 
-async function writeOnnx(model: LayersModel, weightsPath: string, outPath: string, batchSize: 'dynamic' | number, io: CliIo): Promise<void> {
-  if (weightsPath !== 'random') {
+/** A whole Keras model file brings its own model: flags that describe one would be silently ignored, so they are refused. */
+function refuseModelFlags(command: string, source: string, values: CliFlags): void {
+  const given = MODEL_FLAGS.filter((flag) => values[flag] !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(
+      `${source} is a whole Keras model file: the model comes from it, so ${given.map((f) => `--${f}`).join(', ')} cannot apply; leave ${given.length > 1 ? 'them' : 'it'} out.`,
+      command,
+    );
+  }
+}
+
+/** `weightsPath`: Keras weights to load, 'random', or null when the model came whole from a Keras model file. */
+async function writeOnnx(model: LayersModel, weightsPath: string | null, outPath: string, batchSize: 'dynamic' | number, io: CliIo): Promise<void> {
+  if (weightsPath === null) {
+    io.out(`Loaded the Keras model '${model.name}'.`);
+  } else if (weightsPath !== 'random') {
     const { layout, layersLoaded } = await loadKerasWeights(model, weightsPath);
     io.out(`Loaded ${layersLoaded} layers (${layout} layout) from ${weightsPath}.`);
   } else {

@@ -105,7 +105,8 @@ export {
 export { loadKerasModel, type LoadKerasModelOptions } from './keras/load-keras-model.js';
 export { saveKerasWeights, type SaveKerasWeightsOptions } from './keras/save-keras-weights.js';
 export { saveKerasModel } from './keras/save-keras-model.js';
-export { inspectKerasFile, type KerasFileLayer, type KerasFileSummary } from './keras/inspect-keras-file.js';
+export { inspectKerasFile, type InspectKerasFileOptions, type KerasFileLayer, type KerasFileSummary } from './keras/inspect-keras-file.js';
+export { KERAS_FILE_LIMITS } from './keras/keras-file-limits.js';
 export { gradCam, type GradCamOptions, type GradCamResult } from './explain/grad-cam.js';
 export type { HeatmapColormap } from './explain/colormap.js';
 export { overlayHeatmap, type OverlayHeatmapOptions, type RgbaPixels } from './explain/overlay-heatmap.js';

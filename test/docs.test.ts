@@ -50,7 +50,7 @@ describe('API surface', () => {
       'XceptionConfigError', 'XceptionError', 'XceptionTrainingError', 'XceptionOptions', 'XceptionPooling', 'XceptionPreset',
       'XceptionPresetName', 'countParameters', 'createXception', 'entryFlow', 'exitFlow', 'getPreset',
       'layerTable', 'listPresets', 'middleFlow', 'separableBlock',
-      'XceptionDownloadError', 'DownloadOptions', 'DownloadProgress', 'XCEPTION_LIMITS',
+      'XceptionDownloadError', 'DownloadOptions', 'DownloadProgress', 'XCEPTION_LIMITS', 'KERAS_FILE_LIMITS', 'InspectKerasFileOptions',
       'loadTimmWeights', 'LoadTimmWeightsOptions', 'LoadTimmWeightsResult', 'PRETRAINED_CONFIGS', 'PretrainedConfig', 'PreprocessInputOptions',
       'gradCam', 'GradCamOptions', 'GradCamResult', 'HeatmapColormap', 'overlayHeatmap', 'OverlayHeatmapOptions',
       'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',

@@ -1,8 +1,10 @@
 import {
   add,
+  all,
   argMax,
   div,
   expandDims,
+  isFinite,
   matMul,
   max,
   mean,
@@ -105,7 +107,7 @@ export interface GradCamResult {
  */
 export function gradCam(model: LayersModel, image: Tensor3D | Tensor4D, options: GradCamOptions = {}): GradCamResult {
   const { featureMap, output, classes } = describe(model, options);
-  const batch = requireTensor('gradCam: image', checkImage(model, image)) as Tensor3D | Tensor4D;
+  const batch = requireFiniteFloat(requireTensor('gradCam: image', checkImage(model, image))) as Tensor3D | Tensor4D;
   let classIndex = options.classIndex;
   if (classIndex !== undefined && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classes)) {
     throw new XceptionConfigError(`gradCam: classIndex must be an integer in [0, ${classes - 1}]; got ${show(classIndex)}.`);
@@ -124,7 +126,32 @@ export function gradCam(model: LayersModel, image: Tensor3D | Tensor4D, options:
     const heatmap = (peak.dataSync()[0]! > 0 ? div(cam, peak) : cam) as Tensor2D;
     return { heatmap, classIndex: chosen, score: value.dataSync()[0]! };
   });
+  if (!Number.isFinite(result.score) || !isFiniteTensor(result.heatmap)) {
+    result.heatmap.dispose();
+    throw new XceptionConfigError(
+      `gradCam: the class score (${result.score}) or the heatmap of '${model.name}' is not finite for this (finite) image: ` +
+        'the model\'s weights or activations overflow; check them (e.g. with allowNonFinite left false when loading).',
+    );
+  }
   return result;
+}
+
+/** Requires a float32 image without NaN or ±Infinity (Grad-CAM of such an image is NaN throughout). */
+function requireFiniteFloat(image: Tensor): Tensor {
+  if (image.dtype !== 'float32') {
+    throw new XceptionConfigError(
+      `gradCam: image must be a float32 tensor (preprocessed pixels, e.g. from preprocessInput); got ${image.dtype}.`,
+    );
+  }
+  if (!isFiniteTensor(image)) {
+    throw new XceptionConfigError('gradCam: image holds NaN or ±Infinity; Grad-CAM needs finite, preprocessed pixels.');
+  }
+  return image;
+}
+
+/** Whether every value of a float tensor is finite (one reduction, read back as a single number). */
+function isFiniteTensor(tensor: Tensor): boolean {
+  return tidy(() => all(isFinite(tensor)).dataSync()[0] === 1);
 }
 
 /** The feature map's symbolic tensor and the model's output, checked. */

@@ -151,8 +151,10 @@ function readHeatmap(
 ): { data: ArrayLike<number>; width: number; height: number } {
   if (heatmap !== null && typeof heatmap === 'object' && 'dataSync' in heatmap) {
     requireTensor('overlayHeatmap: heatmap', heatmap);
-    if (heatmap.rank !== 2) {
-      throw new XceptionConfigError(`overlayHeatmap: heatmap must be a 2D tensor [h, w]; got shape [${heatmap.shape.join(', ')}].`);
+    if (heatmap.rank !== 2 || heatmap.shape[0] === 0 || heatmap.shape[1] === 0) {
+      throw new XceptionConfigError(
+        `overlayHeatmap: heatmap must be a 2D tensor [h, w] with h and w at least 1; got shape [${heatmap.shape.join(', ')}].`,
+      );
     }
     return requireFinite({ data: heatmap.dataSync(), height: heatmap.shape[0], width: heatmap.shape[1] });
   }

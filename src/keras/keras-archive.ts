@@ -1,6 +1,7 @@
 import { unzipSync, zipSync, type UnzipFileInfo } from 'fflate';
 import { XceptionModelFileError } from '../errors.js';
 import type { KerasJson } from './keras-config.js';
+import { KERAS_FILE_LIMITS } from './keras-file-limits.js';
 
 /** The members of a Keras 3 `.keras` archive that matter here. @internal */
 export interface KerasArchive {
@@ -17,7 +18,7 @@ const CONFIG = 'config.json';
 const METADATA = 'metadata.json';
 const WEIGHTS = 'model.weights.h5';
 /** JSON members are small (Xception's config is ~100 kB); anything above this is not a Keras config. */
-const MAX_JSON_BYTES = 64 * 1024 * 1024;
+const MAX_JSON_BYTES = KERAS_FILE_LIMITS.maxConfigBytes;
 
 /** Whether the bytes start like a zip archive (a `.keras` file). @internal */
 export function isZip(bytes: ArrayBuffer): boolean {

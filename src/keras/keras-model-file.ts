@@ -2,6 +2,7 @@ import { XceptionModelFileError } from '../errors.js';
 import { Hdf5Reader } from '../weights/hdf5-reader.js';
 import { isZip, readKerasArchive } from './keras-archive.js';
 import type { KerasJson } from './keras-config.js';
+import { requireBoundedDepth } from './keras-file-limits.js';
 
 /**
  * A Keras model file, opened: what it is, its config as written, and where
@@ -12,6 +13,8 @@ export interface KerasModelFile {
   format: 'h5' | 'keras';
   /** `keras_version` as the file records it, or `null` when it records none. */
   kerasVersion: string | null;
+  /** The program that saved it when it says so (`saved_by` in a `.keras` archive's metadata), or `null` (Keras). */
+  savedBy: string | null;
   /** The backend that saved it (`'tensorflow'`, `'jax'`, …), or `null`. */
   backend: string | null;
   /** The model config (`{class_name, config}`), untranslated. */
@@ -24,9 +27,11 @@ export interface KerasModelFile {
 export function openKerasModelFile(bytes: ArrayBuffer, label: string, maxUncompressedBytes: number): KerasModelFile {
   if (isZip(bytes)) {
     const archive = readKerasArchive(bytes, label, maxUncompressedBytes);
+    requireBoundedDepth(archive.config, `${label}: config.json`);
     return {
       format: 'keras',
       kerasVersion: typeof archive.metadata['keras_version'] === 'string' ? archive.metadata['keras_version'] : null,
+      savedBy: typeof archive.metadata['saved_by'] === 'string' ? archive.metadata['saved_by'] : null,
       backend: null,
       config: archive.config,
       weights: archive.weights,
@@ -50,10 +55,11 @@ export function openKerasModelFile(bytes: ArrayBuffer, label: string, maxUncompr
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new XceptionModelFileError(`${label}: the 'model_config' attribute is JSON but not an object.`);
   }
+  requireBoundedDepth(config, `${label}: the 'model_config' attribute`);
   if (!reader.hasGroup('/model_weights')) {
     throw new XceptionModelFileError(`${label} has a model config but no /model_weights group: it holds no weights.`);
   }
-  return { format: 'h5', kerasVersion: text(attrs['keras_version']), backend: text(attrs['backend']), config: config as KerasJson, weights: bytes };
+  return { format: 'h5', kerasVersion: text(attrs['keras_version']), savedBy: null, backend: text(attrs['backend']), config: config as KerasJson, weights: bytes };
 }
 
 /** An HDF5 string attribute (variable- or fixed-length, possibly bytes), or null. */

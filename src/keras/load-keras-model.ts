@@ -4,9 +4,13 @@ import { XceptionConfigError, XceptionModelFileError } from '../errors.js';
 import { registerXceptionLayers } from '../model/atrous-layers.js';
 import { requireKnownOptions } from '../model/xception-options.js';
 import { loadKerasWeightsFromBuffer } from '../weights/load-keras-weights.js';
+import { resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
 import { readWeightsSource, type WeightsSource } from '../weights/weights-source.js';
 import { listConfigLayers, translateModelConfig, type KerasJson } from './keras-config.js';
+import { checkModelGraph } from './keras-graph.js';
+import { KERAS_FILE_LIMITS, resolveKerasFileLimits } from './keras-file-limits.js';
 import { openKerasModelFile } from './keras-model-file.js';
+import { withParameterBudget } from './parameter-budget.js';
 import { loadKeras3Weights } from './load-keras3-weights.js';
 
 /**
@@ -22,15 +26,28 @@ export interface LoadKerasModelOptions {
   /** Accept NaN and ±Infinity among the weights (refused by default, naming the dataset). @defaultValue `false` */
   allowNonFinite?: boolean;
   /**
-   * The largest `model.weights.h5` a `.keras` archive may declare, in bytes;
-   * a larger one is refused before it is inflated (zip bombs).
-   * @defaultValue `1073741824` (1 GiB)
+   * The most bytes the file may inflate to: the `model.weights.h5` member a
+   * `.keras` archive declares (a larger one is refused before it is
+   * inflated), and all HDF5 gzip chunks of the weights together (counted as
+   * they inflate; each chunk also stops at its declared size).
+   * @defaultValue `1073741824` (1 GiB, {@link KERAS_FILE_LIMITS})
    */
   maxUncompressedBytes?: number;
+  /**
+   * The most scalars the model's weights may hold; counted as the config's
+   * layers declare their weights, before any is allocated.
+   * @defaultValue `268435456` (2^28, 1 GiB of float32, {@link KERAS_FILE_LIMITS})
+   */
+  maxParameters?: number;
+  /**
+   * Timeouts, size cap and abort signal when `source` is a URL; see
+   * {@link DownloadOptions} (default cap 1 GiB, timeouts 30 s).
+   * @defaultValue `{}`
+   */
+  download?: DownloadOptions;
 }
 
-const KNOWN_OPTIONS = ['allowNonFinite', 'maxUncompressedBytes'];
-const DEFAULT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024;
+const KNOWN_OPTIONS = ['allowNonFinite', 'maxUncompressedBytes', 'maxParameters', 'download'];
 
 /**
  * Loads any Keras model file as a `tf.LayersModel`, without Python: a
@@ -46,8 +63,11 @@ const DEFAULT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024;
  * @param source - The file: bytes, a `Blob`, a URL, or a path in Node. See {@link WeightsSource}.
  * @param options - See {@link LoadKerasModelOptions}.
  * @returns The model, uncompiled, with the file's weights.
- * @throws {@link XceptionModelFileError} for a damaged archive or config, or a layer TensorFlow.js cannot
- *   build (named with its class); {@link XceptionWeightsError} when the weights do not fit; nothing is left allocated.
+ * @throws {@link XceptionDownloadError} when a URL cannot be downloaded within `options.download`'s limits.
+ * @throws {@link XceptionModelFileError} for a damaged archive or config (a layer that takes its input
+ *   from a missing layer or a missing node, layers that feed each other, a config nested deeper than
+ *   {@link KERAS_FILE_LIMITS}), a model above `maxParameters`, a file that inflates past
+ *   `maxUncompressedBytes`, or a layer TensorFlow.js cannot build (named with its class); {@link XceptionWeightsError} when the weights do not fit; nothing is left allocated.
  *
  * @example
  * ```ts
@@ -66,16 +86,14 @@ export async function loadKerasModel(source: WeightsSource, options: LoadKerasMo
   if (typeof allowNonFinite !== 'boolean') {
     throw new XceptionConfigError(`loadKerasModel: allowNonFinite must be true or false; got ${JSON.stringify(allowNonFinite)}.`);
   }
-  const maxBytes = options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED;
-  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
-    throw new XceptionConfigError(`loadKerasModel: maxUncompressedBytes must be a positive integer; got ${JSON.stringify(maxBytes)}.`);
-  }
-  const { bytes, label } = await readWeightsSource(source);
-  const file = openKerasModelFile(bytes, label, maxBytes);
-  const model = await buildModel(file.config, label);
+  const limits = resolveKerasFileLimits('loadKerasModel', options);
+  resolveDownloadOptions(options.download);
+  const { bytes, label } = await readWeightsSource(source, options.download);
+  const file = openKerasModelFile(bytes, label, limits.maxUncompressedBytes);
+  const model = await buildModel(file.config, label, limits.maxParameters);
   try {
-    if (file.format === 'keras') loadKeras3Weights(model, file.weights, label, allowNonFinite);
-    else loadKerasWeightsFromBuffer(model, file.weights, label, { allowNonFinite });
+    if (file.format === 'keras') loadKeras3Weights(model, file.weights, label, allowNonFinite, limits.maxUncompressedBytes);
+    else loadKerasWeightsFromBuffer(model, file.weights, label, { allowNonFinite, maxUncompressedBytes: limits.maxUncompressedBytes });
   } catch (error) {
     model.dispose();
     throw error;
@@ -83,19 +101,26 @@ export async function loadKerasModel(source: WeightsSource, options: LoadKerasMo
   return model;
 }
 
-/** Translates a config and builds the model; on failure, disposes every variable the attempt created. @internal */
-export async function buildModel(config: KerasJson, label: string): Promise<LayersModel> {
+/**
+ * Translates a config and builds the model: the graph is checked first
+ * (missing layers, cycles), and the weights are counted against
+ * `maxParameters` as they are declared. On failure, disposes every variable
+ * the attempt created. @internal
+ */
+export async function buildModel(config: KerasJson, label: string, maxParameters: number = KERAS_FILE_LIMITS.maxParameters): Promise<LayersModel> {
   const translated = translateModelConfig(config, label);
   registerXceptionLayers();
   refuseUnknownClasses(translated, label);
+  checkModelGraph(translated, label);
   const before = new Set(Object.keys(engine().registeredVariables));
   try {
-    // Without a weights manifest modelFromJSON only deserializes the config.
-    return await models.modelFromJSON({ modelTopology: translated } as never);
+    // Without a weights manifest modelFromJSON only deserializes the config, synchronously, before its first await.
+    return await withParameterBudget(maxParameters, label, () => models.modelFromJSON({ modelTopology: translated } as never));
   } catch (error) {
     for (const [name, variable] of Object.entries(engine().registeredVariables)) {
       if (!before.has(name)) variable.dispose();
     }
+    if (error instanceof XceptionModelFileError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new XceptionModelFileError(`${label}: TensorFlow.js cannot build the model from its config: ${reason.slice(0, 300)}`);
   }

@@ -8,11 +8,12 @@ import { keras3LayerPaths } from './keras3-weight-paths.js';
  * Loads a Keras 3 `.weights.h5` (the weights of a `.keras` archive) into a
  * model built from the same config, nested models included, atomically:
  * every group, count, shape and value is checked before any weight is set.
- * The optimizer's variables (`/optimizer`) are ignored. Returns the number of
- * scalars assigned. @internal
+ * The optimizer's variables (`/optimizer`) are ignored; gzip chunks inflate
+ * to at most `maxInflatedBytes` together. Returns the number of scalars
+ * assigned. @internal
  */
-export function loadKeras3Weights(model: LayersModel, bytes: ArrayBuffer, label: string, allowNonFinite: boolean): number {
-  const reader = new Hdf5Reader(bytes, label);
+export function loadKeras3Weights(model: LayersModel, bytes: ArrayBuffer, label: string, allowNonFinite: boolean, maxInflatedBytes: number): number {
+  const reader = new Hdf5Reader(bytes, label, maxInflatedBytes);
   const planned = keras3LayerPaths(model)
     .filter(({ layer, nested }) => !nested && layer.weights.length > 0)
     .map(({ layer, path }) => {

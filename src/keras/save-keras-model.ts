@@ -40,6 +40,7 @@ export async function saveKerasModel(model: LayersModel): Promise<Uint8Array> {
   const config = toKeras3Config(model);
   const weights = await saveKerasWeights(model, { format: 'keras3' });
   const now = new Date().toISOString();
-  const metadata = { keras_version: KERAS3_VERSION, date_saved: `${now.slice(0, 10)}@${now.slice(11, 19)}` };
+  // keras_version is the format followed; saved_by says it was not Keras (inspectKerasFile reports it).
+  const metadata = { keras_version: KERAS3_VERSION, date_saved: `${now.slice(0, 10)}@${now.slice(11, 19)}`, saved_by: 'xception-ts' };
   return writeKerasArchive({ config, metadata, weights });
 }

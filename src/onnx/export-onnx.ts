@@ -4,6 +4,7 @@ import { requireLayersModel } from '../argument-checks.js';
 import { kerasClassName } from '../model/atrous-layers.js';
 import { show } from '../model/validation.js';
 import { XceptionConfigError } from '../errors.js';
+import { requireKnownOptions } from '../model/xception-options.js';
 import { modelProtoType } from './onnx-schema.js';
 
 /**
@@ -97,6 +98,7 @@ export function exportOnnx(model: LayersModel, options: ExportOnnxOptions = {}):
   if (options === null || typeof options !== 'object') {
     throw new XceptionConfigError(`exportOnnx: options must be an object (ExportOnnxOptions); got ${show(options)}.`);
   }
+  requireKnownOptions('exportOnnx', options, ['inputName', 'outputName', 'batchSize']);
   const { inputName = 'input', outputName = 'output', batchSize = 'dynamic' } = options;
   if (batchSize !== 'dynamic' && !(Number.isInteger(batchSize) && batchSize > 0)) {
     throw new XceptionConfigError(`exportOnnx: batchSize must be 'dynamic' or a positive integer; got ${JSON.stringify(batchSize)}.`);

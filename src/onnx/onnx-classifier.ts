@@ -1,4 +1,4 @@
-import { XceptionConfigError } from '../errors.js';
+import { XceptionConfigError, XceptionError } from '../errors.js';
 import { show } from '../model/validation.js';
 import { IMAGENET_LABELS } from '../imagenet/imagenet-labels.js';
 import { requireWithinLimit } from '../model/limits.js';
@@ -12,6 +12,10 @@ import { defaultRuntime } from './default-runtime.js';
 import { openSessionOnDevice, requireDevice, type ExecutionProvider, type OnnxDevice, type OnnxDeviceInfo } from './onnx-device.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
+import { requireKnownOptions } from '../model/xception-options.js';
+
+/** The keys of {@link OnnxClassifierOptions}; any other is refused. */
+const CLASSIFIER_OPTIONS = ['model', 'ort', 'sessionOptions', 'device', 'labels', 'preprocess', 'download', 'evalTransform'];
 
 /**
  * The parts of ONNX Runtime's JavaScript API the classifier uses; both
@@ -166,7 +170,7 @@ export interface OnnxClassifier {
   readonly device: OnnxDeviceInfo;
   /**
    * Classifies one image (pixels in [0, 255], RGB or RGBA, any size) and
-   * returns the `topK` classes (default 5), best first. Rejects with an
+   * returns the `topK` classes (default 5, or every class when the model has fewer), best first. Rejects with an
    * {@link xception-ts!XceptionConfigError} for an image with a NaN or
    * infinite value, a disposed tensor, or after {@link OnnxClassifier.dispose}.
    */
@@ -227,6 +231,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       `createOnnxClassifier takes an options object { model, ort?, labels?, preprocess?, sessionOptions? }; got ${show(options)}.`,
     );
   }
+  requireKnownOptions('createOnnxClassifier', options, CLASSIFIER_OPTIONS);
   const { preprocess = 'xception', sessionOptions = { graphOptimizationLevel: 'all' } } = options;
   if (preprocess !== 'xception' && preprocess !== 'none') {
     throw new XceptionConfigError(`preprocess must be 'xception' or 'none'; got ${JSON.stringify(preprocess)}.`);
@@ -257,7 +262,11 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     throw new XceptionConfigError(`pass device or sessionOptions.executionProviders, not both; got device ${JSON.stringify(options.device)}.`);
   }
   const placement = executionProviders ? { executionProviders } : requireDevice(options.device ?? 'auto', 'createOnnxClassifier');
-  const { session, device } = await openSessionOnDevice(ort, bytes, otherSessionOptions, placement, 'createOnnxClassifier');
+  const { session, device } = await openSessionOnDevice(ort, bytes, otherSessionOptions, placement, 'createOnnxClassifier').catch((error: unknown) => {
+    if (error instanceof XceptionError) throw error; // a device that is not there, named
+    // An operator the runtime lacks, an unknown execution provider, a graph that does not check: ONNX Runtime's own Error.
+    throw new XceptionConfigError(`ONNX Runtime cannot load the model: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
   const [height, width] = inputSize;
   const [scale, shift] = preprocess === 'xception' ? [1 / 127.5, -1] : [1, 0];
   const [inputName] = session.inputNames;
@@ -298,7 +307,8 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       if (options !== undefined && (options === null || typeof options !== 'object')) {
         throw new XceptionConfigError(`classify options must be an object { topK? }; got ${show(options)}.`);
       }
-      const topK = options?.topK ?? 5;
+      if (options !== undefined) requireKnownOptions('classify', options, ['topK']);
+      const topK = options?.topK ?? Math.min(5, classes);
       if (!(Number.isInteger(topK) && topK >= 1 && topK <= classes)) {
         throw new XceptionConfigError(`topK must be an integer from 1 to ${classes}; got ${topK}.`);
       }
@@ -390,6 +400,13 @@ async function modelBytes(model: OnnxClassifierOptions['model'], download: Downl
 }
 
 /** Reads the input size and class count from the model's graph, refusing what is not an image classifier. */
+const ONNX_FLOAT = 1;
+/** Names of ONNX TensorProto.DataType values, for messages. */
+const ONNX_TYPE_NAMES: Record<number, string> = {
+  0: 'undefined-type', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
+  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
+};
+
 function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; classes: number } {
   // `value` names the member of the oneof that is set (protobufjs gives unset fields their default, 0).
   type Dim = { value?: 'dim_value' | 'dim_param'; dim_value?: number | { toNumber(): number } };
@@ -424,6 +441,16 @@ function describeClassifier(bytes: Uint8Array): { inputSize: [number, number]; c
       `the ONNX model must have one output [batch, classes]; got ${graph.output.length} output(s)` +
         `${graph.output.length === 1 ? ` of shape [${output.map((d) => d ?? '?').join(', ')}]${output.length === 2 ? (notSizes([output[1]]) || ' (the number of classes must be fixed)') : ''}` : ''}.`,
     );
+  }
+  // The classifier feeds float32 and reads float32 (ONNX TensorProto.DataType FLOAT is 1).
+  for (const [what, info] of [['input', inputs[0]!], ['output', graph.output[0]!]] as const) {
+    const type = info.type?.tensor_type?.elem_type;
+    if (type !== ONNX_FLOAT) {
+      throw new XceptionConfigError(
+        `the ONNX model's ${what} '${info.name}' holds ${ONNX_TYPE_NAMES[type ?? 0] ?? `type ${String(type)}`} values; ` +
+          'the classifier feeds and reads float32 (as exportOnnx writes).',
+      );
+    }
   }
   // Refuse sizes that would allocate gigabytes (labels, input buffers) before anything is allocated.
   requireWithinLimit('the ONNX model\'s input height', height, 'maxInputSize');

@@ -17,4 +17,6 @@ declare module 'jsfive' {
     readonly value: ArrayLike<number> | unknown[];
     readonly _dataobjects: unknown;
   }
+  /** The chunk filters by HDF5 filter id (1: gzip, 2: shuffle, 3: fletcher32), shared by every file. */
+  export const Filters: Map<number, (buffer: ArrayBuffer, itemsize: number, clientData?: unknown) => ArrayBuffer>;
 }

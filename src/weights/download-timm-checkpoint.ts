@@ -3,6 +3,7 @@ import { fetchBytes, resolveDownloadOptions } from '../platform/fetch-bytes.js';
 import type { DownloadVerifiedOptions } from './download-verified.js';
 import { readSafetensors } from './safetensors.js';
 import { openWeightsCache } from './weights-cache.js';
+import { importNode, isNode } from '../platform/node-import.js';
 
 /** What a downloaded checkpoint must be. @internal */
 export interface CheckpointExpectation {
@@ -66,8 +67,20 @@ async function problemWith(bytes: ArrayBuffer, expected: CheckpointExpectation):
     : `holds ${dataBytes} bytes of tensors, not the ${expected.dataBytes.join(' or ')} of this architecture's float32 checkpoint`;
 }
 
-/** SHA-256 of the bytes, lowercase hex (Web Crypto: browsers and Node ≥ 18). @internal */
+/**
+ * SHA-256 of the bytes, lowercase hex: Node's `crypto` in Node (Node 18 has no
+ * global Web Crypto without a flag), Web Crypto elsewhere. @internal
+ */
 export async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  if (isNode()) {
+    const { createHash } = await importNode<typeof import('node:crypto')>('node:crypto');
+    return createHash('sha256').update(new Uint8Array(bytes)).digest('hex');
+  }
+  return sha256HexWebCrypto(bytes);
+}
+
+/** SHA-256 with Web Crypto (browsers, Node ≥ 19), exposed for tests against Node's. @internal */
+export async function sha256HexWebCrypto(bytes: ArrayBuffer): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) throw new XceptionWeightsError('SHA-256 checks need Web Crypto (crypto.subtle), which this runtime lacks.');
   const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));

@@ -1,5 +1,6 @@
 import * as hdf5 from 'jsfive';
 import { XceptionWeightsError } from '../errors.js';
+import { boundChunkedReads, InflationBudget } from './hdf5-inflation-budget.js';
 
 /*
  * A thin, defensive layer over jsfive: every failure of the parser (it throws
@@ -29,11 +30,20 @@ export interface Hdf5Dataset {
   readFloat32(): Float32Array;
 }
 
-/** Read access to an HDF5 file's groups, attributes and float datasets. @internal */
+/** The default of `maxInflatedBytes`: 1 GiB (KERAS_FILE_LIMITS.maxUncompressedBytes). @internal */
+export const DEFAULT_MAX_INFLATED_BYTES = 2 ** 30;
+
+/**
+ * Read access to an HDF5 file's groups, attributes and float datasets. Its
+ * gzip chunks together may inflate to at most `maxInflatedBytes`, counted as
+ * they inflate; each chunk to at most its declared size. @internal
+ */
 export class Hdf5Reader {
   private readonly file: hdf5.File;
+  private readonly inflation: InflationBudget;
 
-  constructor(private readonly buffer: ArrayBuffer, private readonly label: string) {
+  constructor(private readonly buffer: ArrayBuffer, private readonly label: string, maxInflatedBytes = DEFAULT_MAX_INFLATED_BYTES) {
+    this.inflation = new InflationBudget(maxInflatedBytes, label);
     const head = new Uint8Array(buffer, 0, Math.min(8, buffer.byteLength));
     if (buffer.byteLength < 8 || HDF5_SIGNATURE.some((byte, i) => head[i] !== byte)) {
       throw new XceptionWeightsError(
@@ -44,6 +54,7 @@ export class Hdf5Reader {
     checkEndOfFile(buffer, label);
     this.file = guard(`${label}: cannot read the HDF5 superblock or root group`, () => new hdf5.File(buffer, label));
     boundAttributeSizes(this.file);
+    boundChunkedReads((this.file as unknown as { _dataobjects?: object })._dataobjects);
   }
 
   /** Whether `path` names a group. */
@@ -136,7 +147,7 @@ export class Hdf5Reader {
     const count = shape.reduce((n, d) => n * d, 1);
     const direct = this.contiguousFloat32(node, path, count);
     if (direct) return direct;
-    const values = guard(`${this.label}: cannot read the data of ${path}`, () => node.value);
+    const values = this.inflation.run(path, () => guard(`${this.label}: cannot read the data of ${path}`, () => node.value));
     if (!values || (values as ArrayLike<number>).length !== count) {
       throw new XceptionWeightsError(
         `${this.label}: dataset ${path} holds ${(values as ArrayLike<number> | null)?.length ?? 0} values, ` +

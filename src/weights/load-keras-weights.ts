@@ -3,7 +3,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { kerasClassName } from '../model/atrous-layers.js';
 import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
 import { resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
-import { Hdf5Reader } from './hdf5-reader.js';
+import { requireInteger } from '../model/validation.js';
+import { DEFAULT_MAX_INFLATED_BYTES, Hdf5Reader } from './hdf5-reader.js';
 import { readKerasWeightFile, type FileLayer, type KerasWeightFile } from './keras-weight-file.js';
 import { readWeightsSource, type WeightsSource } from './weights-source.js';
 
@@ -34,9 +35,16 @@ export interface LoadKerasWeightsOptions {
    * @defaultValue `{}`
    */
   download?: DownloadOptions;
+  /**
+   * The most bytes the file's HDF5 gzip chunks may inflate to together,
+   * counted as they inflate (each chunk also stops at its declared size), so
+   * a small compressed file cannot expand to gigabytes.
+   * @defaultValue `1073741824` (1 GiB)
+   */
+  maxUncompressedBytes?: number;
 }
 
-const KNOWN_OPTIONS = ['byName', 'allowNonFinite', 'download'];
+const KNOWN_OPTIONS = ['byName', 'allowNonFinite', 'download', 'maxUncompressedBytes'];
 
 /**
  * What {@link loadKerasWeights} did.
@@ -116,6 +124,8 @@ function checkArguments(model: unknown, options: unknown): void {
     );
   }
   resolveDownloadOptions((options as LoadKerasWeightsOptions).download);
+  const maxUncompressedBytes = (options as LoadKerasWeightsOptions).maxUncompressedBytes;
+  if (maxUncompressedBytes !== undefined) requireInteger('loadKerasWeights: maxUncompressedBytes', maxUncompressedBytes, 1);
   for (const key of ['byName', 'allowNonFinite'] as const) {
     const value = (options as LoadKerasWeightsOptions)[key];
     if (value !== undefined && typeof value !== 'boolean') {
@@ -145,7 +155,7 @@ export function loadKerasWeightsFromBuffer(
 /** Everything that can fail, before the model is touched. */
 function readAndCheck(model: LayersModel, bytes: ArrayBuffer, label: string, options: LoadKerasWeightsOptions) {
   try {
-    const file = readKerasWeightFile(new Hdf5Reader(bytes, label), label);
+    const file = readKerasWeightFile(new Hdf5Reader(bytes, label, options.maxUncompressedBytes ?? DEFAULT_MAX_INFLATED_BYTES), label);
     const pairs = options.byName ? pairByName(model, file, label) : pairByOrder(model, file, label);
     // 1. Every weight count and shape, before reading any data.
     for (const [layer, fileLayer] of pairs) checkShapes(layer, fileLayer, label);

@@ -5,6 +5,7 @@ import { XceptionConfigError, XceptionWeightsError } from '../errors.js';
 import { show } from '../model/validation.js';
 import { requireKnownOptions } from '../model/xception-options.js';
 import { readSafetensors, type SafetensorsEntry, type SafetensorsFile } from './safetensors.js';
+import { resolveDownloadOptions, type DownloadOptions } from '../platform/fetch-bytes.js';
 import { readWeightsSource, type WeightsSource } from './weights-source.js';
 
 type Layer = LayersModel['layers'][number];
@@ -27,6 +28,12 @@ export interface LoadTimmWeightsOptions {
   skipMismatch?: boolean;
   /** Accept NaN and ±Infinity in the checkpoint (refused by default, naming the tensor). @defaultValue `false` */
   allowNonFinite?: boolean;
+  /**
+   * Timeouts, size cap and abort signal when `source` is a URL; see
+   * {@link DownloadOptions} (default cap 1 GiB, timeouts 30 s).
+   * @defaultValue `{}`
+   */
+  download?: DownloadOptions;
 }
 
 /**
@@ -80,6 +87,7 @@ interface Assignment {
  * @param source - The `.safetensors` file: bytes, a `Blob`, a URL, or a path in Node.
  * @param options - See {@link LoadTimmWeightsOptions}.
  * @returns What was loaded and what was skipped.
+ * @throws {@link XceptionDownloadError} when a URL cannot be downloaded within `options.download`'s limits.
  * @throws {@link XceptionWeightsError} when the file is not valid safetensors, or names, shapes or
  *   counts do not fit (listing what is missing and what is extra); the model is unchanged.
  *
@@ -98,14 +106,15 @@ export async function loadTimmWeights(
   options: LoadTimmWeightsOptions = {},
 ): Promise<LoadTimmWeightsResult> {
   requireLayersModel('loadTimmWeights: model', model);
-  requireKnownOptions('loadTimmWeights', options, ['skipMismatch', 'allowNonFinite']);
+  requireKnownOptions('loadTimmWeights', options, ['skipMismatch', 'allowNonFinite', 'download']);
+  resolveDownloadOptions(options.download);
   for (const key of ['skipMismatch', 'allowNonFinite'] as const) {
     const value: unknown = options[key];
     if (value !== undefined && typeof value !== 'boolean') {
       throw new XceptionConfigError(`loadTimmWeights: ${key} must be true or false; got ${show(value)}.`);
     }
   }
-  const { bytes, label } = await readWeightsSource(source);
+  const { bytes, label } = await readWeightsSource(source, options.download);
   return loadTimmWeightsFromBuffer(model, bytes, label, options);
 }
 

@@ -46,7 +46,7 @@ export interface PretrainedConfig {
 
 const TF_MEAN = Object.freeze([0.5, 0.5, 0.5] as const);
 
-function timm(tag: string, top1: number, cropPct: number): PretrainedConfig {
+function timm(tag: string, top1: number, cropPct: number, sha256: string | null = null): PretrainedConfig {
   return Object.freeze({
     format: 'timm-safetensors',
     tag,
@@ -58,7 +58,7 @@ function timm(tag: string, top1: number, cropPct: number): PretrainedConfig {
     top1,
     license: 'apache-2.0',
     source: `https://huggingface.co/timm/${tag}`,
-    sha256: null,
+    sha256,
   });
 }
 
@@ -69,7 +69,8 @@ function timm(tag: string, top1: number, cropPct: number): PretrainedConfig {
  * and xception71 have only `tf_in1k`; 41p and 65p only `ra3_in1k`. `keras`
  * keeps Keras Applications' own file (timm's `legacy_xception.tf_in1k` is the
  * same weights; its eval transform is given). All use Keras' 'tf'
- * normalization (mean = std = 0.5).
+ * normalization (mean = std = 0.5). Where the file's SHA-256 is known
+ * (`xception41p`), a download is checked against it.
  *
  * | preset | weights | top-1 | crop |
  * | --- | --- | ---: | ---: |
@@ -106,7 +107,8 @@ export const PRETRAINED_CONFIGS: Readonly<Partial<Record<XceptionPresetName, Pre
   xception41: timm('xception41.tf_in1k', 78.55, 0.903),
   xception65: timm('xception65.ra3_in1k', 83.19, 0.94),
   xception71: timm('xception71.tf_in1k', 79.92, 0.903),
-  xception41p: timm('xception41p.ra3_in1k', 81.98, 0.94),
+  // model.safetensors, 108 MB, SHA-256 as the file's page on the Hugging Face hub lists it.
+  xception41p: timm('xception41p.ra3_in1k', 81.98, 0.94, '84cc7268d4d0973769ac78db2c1d07e5bbfbcab2447d6f1df3f7b755ba7b2dea'),
   xception65p: timm('xception65p.ra3_in1k', 83.16, 0.94),
 });
 

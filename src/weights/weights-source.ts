@@ -43,11 +43,17 @@ export async function readWeightsSource(
     if (!isNode()) {
       return { bytes: await fetchBytes(source, resolveDownloadOptions(download)), label: source }; // a relative URL in a browser
     }
-    const { readFile } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
+    const { readFile, stat } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
+    const path = source.startsWith('file://') ? new URL(source) : source;
     try {
-      const file = await readFile(source.startsWith('file://') ? new URL(source) : source);
+      // A device or a pipe (/dev/zero, a FIFO) has no end to read to: only regular files are read.
+      if (!(await stat(path)).isFile()) {
+        throw new XceptionWeightsError(`cannot read the weight file ${source}: it is not a regular file (a folder, device or pipe).`);
+      }
+      const file = await readFile(path);
       return { bytes: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer, label: source };
     } catch (error) {
+      if (error instanceof XceptionWeightsError) throw error;
       throw new XceptionWeightsError(`cannot read the weight file ${source}: ${describeFsError(error)}.`);
     }
   }

@@ -54,6 +54,6 @@ describe('xception-ts export-onnx', () => {
     expect(bad.err).toContain('--batch must be an integer >= 1; got "0".');
     const missing = await run('export-onnx', 'random');
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain('export-onnx takes <weights.h5|random> <model.onnx>; got "random".');
+    expect(missing.err).toContain('export-onnx takes <weights.h5|model.keras|model.h5|random> <model.onnx>; got "random".');
   });
 });

@@ -26,7 +26,7 @@ describe('the CLI as a Unix tool', () => {
     const help = await run('help', 'export-onnx');
     expect(help.code).toBe(0);
     expect(help.out.split('\n')[0]).toBe(
-      'Usage: xception-ts export-onnx <weights.h5|random> <model.onnx> [--preset P] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32] [--allow-small-input] [--batch N]',
+      'Usage: xception-ts export-onnx <weights.h5|model.keras|model.h5|random> <model.onnx> [--preset P] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32] [--allow-small-input] [--batch N]',
     );
     expect((await run('convert', '--help')).out).toContain('--quantize float16|uint8');
     expect(await run('help', 'train')).toEqual({

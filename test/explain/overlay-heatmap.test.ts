@@ -54,7 +54,7 @@ describe('overlayHeatmap', () => {
     );
     const cube = tf.zeros([2, 2, 2]);
     expect(message(() => overlayHeatmap(image, cube as unknown as tf.Tensor2D))).toBe(
-      'overlayHeatmap: heatmap must be a 2D tensor [h, w]; got shape [2, 2, 2].',
+      'overlayHeatmap: heatmap must be a 2D tensor [h, w] with h and w at least 1; got shape [2, 2, 2].',
     );
     cube.dispose();
   });

@@ -14,6 +14,7 @@ import { useBackend } from '../helpers/backend.js';
 import { nestedXceptionModel, writeKeras3LegacyH5, writeKerasArchive } from '../helpers/keras3-fixtures.js';
 import { writeKerasWeights } from '../helpers/keras-fixtures.js';
 import { keras1Reference, KERAS1_CONFIG, writeKeras1ModelFile } from '../helpers/keras1-model-fixture.js';
+import { setDeclaredSize } from '../helpers/hostile-keras-fixtures.js';
 import { kerasFilePath, maxAbsDiff, MINI_XCEPTION_FILES, readF32 } from '../helpers/keras-reference-files.js';
 
 beforeAll(() => useBackend('cpu'));
@@ -196,15 +197,3 @@ describe('loadKerasModel: hostile and wrong files', () => {
     await expect(loadKerasModel(new Uint8Array(1), { byName: true } as never)).rejects.toThrow(/Unknown loadKerasModel option 'byName'/);
   });
 });
-
-/** Rewrites the uncompressed size of one member in its local header and the central directory. */
-function setDeclaredSize(zip: Uint8Array, member: string, size: number): void {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const name = new TextEncoder().encode(member);
-  const matches = (at: number) => name.every((b, i) => zip[at + i] === b);
-  for (let i = 0; i + 46 < zip.length; i++) {
-    const signature = view.getUint32(i, true);
-    if (signature === 0x04034b50 && view.getUint16(i + 26, true) === name.length && matches(i + 30)) view.setUint32(i + 22, size, true);
-    if (signature === 0x02014b50 && view.getUint16(i + 28, true) === name.length && matches(i + 46)) view.setUint32(i + 24, size, true);
-  }
-}

@@ -426,7 +426,7 @@ describe('argument errors of the weight entry points (finding 8)', () => {
     await rejectsWith(
       loadKerasWeights(model, fixture, { byname: true } as never),
       XceptionConfigError,
-      "Unknown loadKerasWeights option 'byname'; valid options are 'byName', 'allowNonFinite', 'download'.",
+      "Unknown loadKerasWeights option 'byname'; valid options are 'byName', 'allowNonFinite', 'download', 'maxUncompressedBytes'.",
     );
     await rejectsWith(
       loadKerasWeights(model, { url: 'http://127.0.0.1:9/x.h5' } as never),
