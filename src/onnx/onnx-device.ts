@@ -99,7 +99,13 @@ export async function openSessionOnDevice(
   if (typeof requested === 'object') {
     const providers = [...requested.executionProviders];
     const names = providers.map((p) => (typeof p === 'string' ? p : p.name));
-    const session = await ort.InferenceSession.create(bytes, { ...sessionOptions, executionProviders: providers });
+    const session = await ort.InferenceSession.create(bytes, { ...sessionOptions, executionProviders: providers }).catch(async (error: unknown) => {
+      const found = await describeDevices(runsInNode(ort));
+      throw new XceptionDeviceError(
+        `${where}: executionProviders [${names.map((n) => `'${n}'`).join(', ')}] did not start: ${firstLine(error)}; found: ${found.list.join(', ')}.`,
+        found.list,
+      );
+    });
     const first = names[0] ?? 'cpu';
     const device = first === 'webgpu' ? 'webgpu' : first === 'cuda' ? 'cuda' : 'cpu';
     return { session, providers, device: { device, requested: 'executionProviders', executionProviders: names, reason: 'executionProviders given' } };

@@ -69,7 +69,8 @@ describe('row 11: ONNX files the runtime cannot run are typed errors', () => {
     for (const [options, message] of [
       [{ model: unknownOp }, /^ONNX Runtime cannot load the model: .*NoSuchOp/s],
       [{ model: int8 }, /^the ONNX model's input 'input' holds int8 values; the classifier feeds and reads float32/],
-      [{ model: bytes, sessionOptions: { executionProviders: ['no-such-ep'] } }, /^ONNX Runtime cannot load the model: .*no-such-ep/s],
+      // An XceptionDeviceError (a kind of XceptionConfigError) that names what is there.
+      [{ model: bytes, sessionOptions: { executionProviders: ['no-such-ep'] } }, /^createOnnxClassifier: executionProviders \['no-such-ep'\] did not start: .*no-such-ep.*; found: cpu/s],
     ] as const) {
       const error = await createOnnxClassifier({ ...options, ort }).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(XceptionConfigError);

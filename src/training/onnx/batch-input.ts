@@ -49,6 +49,9 @@ export function readBatch(images: Tensor, labels: Tensor, where: string, spec: B
 export function readImages(images: Tensor, where: string, inputShape: readonly [number, number, number]): { values: Float32Array; count: number } {
   if (!isTensor(images)) throw new XceptionTrainingError(`${where}: images must be a tf.Tensor; got ${describe(images)}.`);
   requireLive(images, `${where}: images`);
+  if (images.dtype !== 'float32' && images.dtype !== 'int32') {
+    throw new XceptionTrainingError(`${where}: images must be a float32 (or int32) tensor; got dtype ${images.dtype}.`);
+  }
   const [height, width, channels] = inputShape;
   if (images.rank !== 4 || images.shape[1] !== height || images.shape[2] !== width || images.shape[3] !== channels || images.shape[0] === 0) {
     throw new XceptionTrainingError(`${where}: images: expected shape [batch ≥ 1, ${height}, ${width}, ${channels}] (NHWC, the model's input); got [${images.shape}].`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { createXception, XceptionTrainingError } from '../../../src/index.js';
+import { createXception, XceptionDeviceError, XceptionTrainingError } from '../../../src/index.js';
 import { createOnnxTrainer, type OnnxTrainer } from '../../../src/onnx/index.js';
 import { useBackend } from '../../helpers/backend.js';
 
@@ -31,6 +31,14 @@ describe('createOnnxTrainer refuses hostile arguments before building anything',
     await expectRejected(create(model, 'adam'), 'createOnnxTrainer options must be an object or undefined; got "adam"');
     await expectRejected(create(model, { ort, batchsize: 4 }), "unknown createOnnxTrainer option 'batchsize'; valid options are 'optimizer'");
     await expectRejected(create(model, { ort: {} }), 'ort must be an ONNX Runtime module (onnxruntime-node or onnxruntime-web) with InferenceSession and Tensor');
+    model.dispose();
+  });
+
+  it('an execution provider ONNX Runtime lacks is an XceptionDeviceError naming what is there', async () => {
+    const model = mini();
+    const error = await create(model, { ort, executionProviders: ['no-such-ep'] }).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(XceptionDeviceError);
+    expect((error as Error).message).toMatch(/^createOnnxTrainer: executionProviders \['no-such-ep'\] did not start: .*; found: cpu/);
     model.dispose();
   });
 
@@ -72,6 +80,15 @@ describe("the trainer's methods refuse hostile arguments and change nothing", ()
     await expectRejected(t.trainOnBatch!(images, deadLabels), 'trainOnBatch: labels is a tf.Tensor that has been disposed');
     expect(tf.memory().numTensors).toBe(before);
     expect(trainer.step).toBe(0);
+  });
+
+  it('complex64 and string images', async () => {
+    const complex = tf.complex(tf.zeros([2, 32, 32, 1]), tf.zeros([2, 32, 32, 1]));
+    const strings = tf.tensor(Array.from({ length: 2 * 32 * 32 }, () => 'x'), [2, 32, 32, 1], 'string');
+    await expectRejected(trainer.trainOnBatch(complex, labels), 'trainOnBatch: images must be a float32 (or int32) tensor; got dtype complex64.');
+    await expectRejected(trainer.predict(strings), 'predict: images must be a float32 (or int32) tensor; got dtype string.');
+    expect(trainer.step).toBe(0);
+    tf.dispose([complex, strings]);
   });
 
   it('options that are not an object or hold unknown keys', async () => {
