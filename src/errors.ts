@@ -162,3 +162,29 @@ export class XceptionTrainingError extends XceptionError {
   /** Always `'XceptionTrainingError'`. */
   override name = 'XceptionTrainingError';
 }
+
+/**
+ * Thrown when a dataset cannot be read: a missing or empty folder, a folder
+ * with fewer than two classes, an empty class, an image that cannot be read
+ * or decoded (unless bad files are skipped), more files than allowed, an IDX
+ * file whose header is not IDX's or disagrees with its length, images and
+ * labels that do not pair up. The message names the folder or file and says
+ * what is allowed. Checked before the sizes a file declares are allocated.
+ *
+ * @example
+ * ```ts
+ * import { imageDatasetFromDirectory, XceptionDataError } from 'xception-ts';
+ *
+ * try {
+ *   await imageDatasetFromDirectory('./photos', { imageSize: 64 });
+ * } catch (error) {
+ *   // e.g. "./photos/dogs: the class folder holds no .png, .jpg or .jpeg file; ..."
+ *   if (error instanceof XceptionDataError) console.error(error.message);
+ * }
+ * ```
+ * @category Data
+ */
+export class XceptionDataError extends XceptionError {
+  /** Always `'XceptionDataError'`. */
+  override name = 'XceptionDataError';
+}

@@ -48,6 +48,7 @@ export {
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
 export {
   XceptionConfigError,
+  XceptionDataError,
   XceptionDownloadError,
   XceptionError,
   XceptionModelFileError,
@@ -116,3 +117,10 @@ export { createXceptionClassifier, type XceptionClassifierOptions } from './tran
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput, type PreprocessInputOptions } from './imagenet/preprocess-input.js';
+export {
+  type ImageBatch,
+  type ImageBatchIterator,
+  type ImageBatchOptions,
+  type ImageDataset,
+} from './data/image-dataset.js';
+export { loadIdxDataset, type IdxDataset, type IdxDatasetOptions, type IdxFiles } from './data/idx-dataset.js';
