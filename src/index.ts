@@ -124,3 +124,9 @@ export {
   type ImageDataset,
 } from './data/image-dataset.js';
 export { loadIdxDataset, type IdxDataset, type IdxDatasetOptions, type IdxFiles } from './data/idx-dataset.js';
+export {
+  imageDatasetFromDirectory,
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  type SkippedImage,
+} from './data/image-dataset-from-directory.js';

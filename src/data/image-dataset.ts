@@ -57,8 +57,11 @@ export interface ImageBatchIterator {
 export interface ImageDataset {
   /** The class names, in label order. */
   readonly classNames: readonly string[];
-  /** Images per epoch (before any bad file is skipped). */
-  readonly count: number;
+  /**
+   * Images per epoch (before any bad file is skipped). (Not `count`: the ONNX
+   * trainer's `fit` reads an object with `count` as in-memory arrays.)
+   */
+  readonly imageCount: number;
   /** Batches per epoch: what `model.fitDataset` reads as the dataset's size. */
   readonly size: number;
   /** Images per batch (the last batch may hold fewer). */
@@ -217,7 +220,7 @@ export function createImageDataset(parts: DatasetParts, options: ResolvedBatchOp
 
   return {
     classNames: parts.classNames,
-    count: parts.indices.length,
+    imageCount: parts.indices.length,
     size: Math.ceil(parts.indices.length / batchSize),
     batchSize,
     imageShape: parts.imageShape,

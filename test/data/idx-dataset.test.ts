@@ -57,7 +57,7 @@ describe('loadIdxDataset', () => {
       const { train, test, classNames } = await loadIdxDataset(dir, { imageSize: 4, batchSize: 2, shuffle: false });
       expect(test).toBeUndefined();
       expect(classNames).toEqual(['0', '1', '2']);
-      expect([train.count, train.size, train.imageShape]).toEqual([3, 2, [4, 4, 1]]);
+      expect([train.imageCount, train.size, train.imageShape]).toEqual([3, 2, [4, 4, 1]]);
       const [first, last] = await batches(train);
       expect(first!.xsShape).toEqual([2, 4, 4, 1]);
       // The second image (all 255 → 1) sits in the centre of a canvas of −1.
@@ -96,7 +96,7 @@ describe('loadIdxDataset', () => {
     const load = () => loadIdxDataset(dir, { batchSize: 3, seed: 5 });
     const a = await load();
     const b = await load();
-    expect(a.test!.count).toBe(2);
+    expect(a.test!.imageCount).toBe(2);
     const labelsOf = async (d: typeof a.train) => (await batches(d)).flatMap((x) => x.ys);
     const [epoch1, epoch2] = [await labelsOf(a.train), await labelsOf(a.train)];
     expect(epoch1).toEqual(await labelsOf(b.train)); // same seed, same order
@@ -156,7 +156,7 @@ describe('loadIdxDataset', () => {
     "reads Debian's Fashion-MNIST: 60,000 training and 10,000 test images of 28×28, 10 classes",
     async () => {
       const { train, test, classNames } = await loadIdxDataset('/usr/share/datasets/fashion-mnist', { shuffle: false, batchSize: 4, labelMode: 'int' });
-      expect([train.count, test!.count, classNames.length, train.imageShape]).toEqual([60_000, 10_000, 10, [28, 28, 1]]);
+      expect([train.imageCount, test!.imageCount, classNames.length, train.imageShape]).toEqual([60_000, 10_000, 10, [28, 28, 1]]);
       const { value } = await (await train.iterator()).next();
       // The first four training labels of Fashion-MNIST: ankle boot, T-shirt, T-shirt, dress.
       expect(Array.from(value!.ys.dataSync())).toEqual([9, 0, 0, 3]);
