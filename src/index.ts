@@ -130,3 +130,4 @@ export {
   type ImageFolderOptions,
   type SkippedImage,
 } from './data/image-dataset-from-directory.js';
+export { plotHistory, type PlotHistoryOptions } from './training/plot-history.js';
