@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createXception } from '../../src/index.js';
 import { exportOnnx } from '../../src/onnx/export-onnx.js';
-import { buildEvaluationGraph } from '../../src/training/onnx-graph/build-evaluation-graph.js';
+import { buildEvaluationGraph } from '../../src/training/onnx/graph/build-evaluation-graph.js';
 
 const { values } = parseArgs({
   options: {

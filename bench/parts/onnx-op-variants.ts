@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { GraphWriter, int, ints } from '../../src/training/onnx-graph/graph-writer.js';
+import { GraphWriter, int, ints } from '../../src/training/onnx/graph/graph-writer.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, only: { type: 'string', default: '' } },

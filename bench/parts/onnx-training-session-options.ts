@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createXception } from '../../src/index.js';
-import { buildTrainingGraph } from '../../src/training/onnx-graph/build-training-graph.js';
+import { buildTrainingGraph } from '../../src/training/onnx/graph/build-training-graph.js';
 
 const { values } = parseArgs({
   options: { reverse: { type: 'boolean', default: false }, only: { type: 'string', default: '' }, runs: { type: 'string', default: '5' }, size: { type: 'string', default: '150' }, batch: { type: 'string', default: '8' } },

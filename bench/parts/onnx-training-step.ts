@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createXception } from '../../src/index.js';
-import { buildTrainingGraph } from '../../src/training/onnx-graph/build-training-graph.js';
-import type { DepthwiseFilterGradient, PointwiseConv } from '../../src/training/onnx-graph/conv-gradients.js';
-import type { ReluGradient } from '../../src/training/onnx-graph/elementwise.js';
-import type { TrainingGraph } from '../../src/training/onnx-graph/training-graph.js';
+import { buildTrainingGraph } from '../../src/training/onnx/graph/build-training-graph.js';
+import type { DepthwiseFilterGradient, PointwiseConv } from '../../src/training/onnx/graph/conv-gradients.js';
+import type { ReluGradient } from '../../src/training/onnx/graph/elementwise.js';
+import type { TrainingGraph } from '../../src/training/onnx/graph/training-graph.js';
 
 const { values } = parseArgs({
   options: {

@@ -34,13 +34,13 @@ export type { Pixels, PixelTensor } from './image-input.js';
 export {
   createOnnxTrainer,
   type OnnxTrainer,
-} from './onnx-trainer.js';
+} from '../training/onnx/onnx-trainer.js';
 export type {
   LearningRateSchedule,
   OnnxLossOptions,
   OnnxOptimizerOptions,
   OnnxTrainerOptions,
-} from './onnx-trainer-options.js';
+} from '../training/onnx/onnx-trainer-options.js';
 export type {
   OnnxBatch,
   OnnxBatchIterator,
@@ -51,4 +51,4 @@ export type {
   OnnxTrainingCallbacks,
   OnnxTrainingHistory,
   OnnxTrainingLogs,
-} from './onnx-fit-options.js';
+} from '../training/onnx/onnx-fit-options.js';

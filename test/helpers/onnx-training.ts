@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import type { StateEntry, TrainingGraph } from '../../src/training/onnx-graph/training-graph.js';
+import type { StateEntry, TrainingGraph } from '../../src/training/onnx/graph/training-graph.js';
 
 /**
  * Transposes a row-major array of `shape` by `perm` (as tf.transpose), in

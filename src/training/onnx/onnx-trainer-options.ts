@@ -1,6 +1,6 @@
-import { XceptionTrainingError } from '../errors.js';
-import type { LossConfig, OptimizerConfig } from '../training/onnx-graph/training-graph.js';
-import type { OnnxRuntime } from './onnx-classifier.js';
+import { XceptionTrainingError } from '../../errors.js';
+import type { LossConfig, OptimizerConfig } from './graph/training-graph.js';
+import type { OnnxRuntime } from '../../onnx/onnx-classifier.js';
 
 /**
  * A learning rate that changes during training: called before every step with

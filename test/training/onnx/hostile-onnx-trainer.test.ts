@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { createXception, XceptionTrainingError } from '../../src/index.js';
-import { createOnnxTrainer, type OnnxTrainer } from '../../src/onnx/index.js';
-import { useBackend } from '../helpers/backend.js';
+import { createXception, XceptionTrainingError } from '../../../src/index.js';
+import { createOnnxTrainer, type OnnxTrainer } from '../../../src/onnx/index.js';
+import { useBackend } from '../../helpers/backend.js';
 
 /** `promise` rejects with an XceptionTrainingError whose message contains `message`. */
 async function expectRejected(promise: Promise<unknown>, message: string) {

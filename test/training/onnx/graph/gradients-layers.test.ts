@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { separableBlock } from '../../../src/index.js';
-import { buildEvaluationGraph } from '../../../src/training/onnx-graph/build-evaluation-graph.js';
-import { buildTrainingGraph } from '../../../src/training/onnx-graph/build-training-graph.js';
-import { modelProtoType } from '../../../src/onnx/onnx-schema.js';
-import { useBackend } from '../../helpers/backend.js';
-import { compareGradients, runOnnx, stateFeeds, worst, randomizeSeeded } from '../../helpers/onnx-training.js';
+import { separableBlock } from '../../../../src/index.js';
+import { buildEvaluationGraph } from '../../../../src/training/onnx/graph/build-evaluation-graph.js';
+import { buildTrainingGraph } from '../../../../src/training/onnx/graph/build-training-graph.js';
+import { modelProtoType } from '../../../../src/onnx/onnx-schema.js';
+import { useBackend } from '../../../helpers/backend.js';
+import { compareGradients, runOnnx, stateFeeds, worst, randomizeSeeded } from '../../../helpers/onnx-training.js';
 
 beforeAll(() => useBackend('cpu'));
 

@@ -1,6 +1,6 @@
 import type { LayersModel, LayerVariable, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { XceptionTrainingError } from '../../errors.js';
-import { kerasClassName } from '../../model/atrous-layers.js';
+import { XceptionTrainingError } from '../../../errors.js';
+import { kerasClassName } from '../../../model/atrous-layers.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
 import { conv2d, depthwiseConv2d, windowGeometry, type ConvFormulation } from './conv-gradients.js';
 import { dense } from './dense.js';

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createXception, type XceptionOptions } from '../../../src/index.js';
-import { buildTrainingGraph } from '../../../src/training/onnx-graph/build-training-graph.js';
-import { useBackend } from '../../helpers/backend.js';
-import { useFastCpuFilterGradient } from '../../helpers/fast-cpu-filter-gradient.js';
-import { compareGradients, worst, randomizeSeeded } from '../../helpers/onnx-training.js';
+import { createXception, type XceptionOptions } from '../../../../src/index.js';
+import { buildTrainingGraph } from '../../../../src/training/onnx/graph/build-training-graph.js';
+import { useBackend } from '../../../helpers/backend.js';
+import { useFastCpuFilterGradient } from '../../../helpers/fast-cpu-filter-gradient.js';
+import { compareGradients, worst, randomizeSeeded } from '../../../helpers/onnx-training.js';
 
 beforeAll(async () => {
   await useBackend('cpu');

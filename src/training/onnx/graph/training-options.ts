@@ -1,4 +1,4 @@
-import { XceptionTrainingError } from '../../errors.js';
+import { XceptionTrainingError } from '../../../errors.js';
 import type { LossConfig, OptimizerConfig } from './training-graph.js';
 
 /** Checks optimizer, loss and batch settings up front, so that a bad value names itself. Internal. */

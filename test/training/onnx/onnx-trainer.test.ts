@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { entryFlow, exitFlow, middleFlow, XceptionError, XceptionTrainingError } from '../../src/index.js';
-import { createOnnxTrainer, exportOnnx, type OnnxTrainer } from '../../src/onnx/index.js';
-import { useBackend } from '../helpers/backend.js';
+import { entryFlow, exitFlow, middleFlow, XceptionError, XceptionTrainingError } from '../../../src/index.js';
+import { createOnnxTrainer, exportOnnx, type OnnxTrainer } from '../../../src/onnx/index.js';
+import { useBackend } from '../../helpers/backend.js';
 
 const SIZE = 32;
 const CLASSES = 4;

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createXception, XceptionTrainingError } from '../../../src/index.js';
-import { buildEvaluationGraph } from '../../../src/training/onnx-graph/build-evaluation-graph.js';
-import { buildTrainingGraph, type BuildTrainingGraphOptions } from '../../../src/training/onnx-graph/build-training-graph.js';
-import { useBackend } from '../../helpers/backend.js';
+import { createXception, XceptionTrainingError } from '../../../../src/index.js';
+import { buildEvaluationGraph } from '../../../../src/training/onnx/graph/build-evaluation-graph.js';
+import { buildTrainingGraph, type BuildTrainingGraphOptions } from '../../../../src/training/onnx/graph/build-training-graph.js';
+import { useBackend } from '../../../helpers/backend.js';
 
 beforeAll(() => useBackend('cpu'));
 

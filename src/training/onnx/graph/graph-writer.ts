@@ -1,4 +1,4 @@
-import { modelProtoType } from '../../onnx/onnx-schema.js';
+import { modelProtoType } from '../../../onnx/onnx-schema.js';
 
 /**
  * A small writer of ONNX graphs for the training graph: nodes with unique

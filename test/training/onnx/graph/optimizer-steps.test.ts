@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { separableBlock } from '../../../src/index.js';
-import { buildTrainingGraph } from '../../../src/training/onnx-graph/build-training-graph.js';
-import type { OptimizerConfig } from '../../../src/training/onnx-graph/training-graph.js';
-import { useBackend } from '../../helpers/backend.js';
-import { fromOnnx, relativeError, stepFeeds, randomizeSeeded } from '../../helpers/onnx-training.js';
+import { separableBlock } from '../../../../src/index.js';
+import { buildTrainingGraph } from '../../../../src/training/onnx/graph/build-training-graph.js';
+import type { OptimizerConfig } from '../../../../src/training/onnx/graph/training-graph.js';
+import { useBackend } from '../../../helpers/backend.js';
+import { fromOnnx, relativeError, stepFeeds, randomizeSeeded } from '../../../helpers/onnx-training.js';
 
 beforeAll(() => useBackend('cpu'));
 

@@ -1,0 +1,62 @@
+// The trainer's ONNX Runtime sessions: one per graph kind and batch size, built on first use.
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { OnnxRuntime } from '../../onnx/onnx-classifier.js';
+import { buildEvaluationGraph } from './graph/build-evaluation-graph.js';
+import { buildTrainingGraph } from './graph/build-training-graph.js';
+import type { EvaluationGraph, TrainingGraph } from './graph/training-graph.js';
+import type { ResolvedTrainerOptions } from './onnx-trainer-options.js';
+
+/** An ONNX Runtime tensor as the trainer uses it. @internal */
+export type OrtTensor = { data: unknown; dims: readonly number[]; type?: string };
+/** An ONNX Runtime session as the trainer uses it. @internal */
+export type Session = { run(feeds: Record<string, unknown>, fetches?: unknown): Promise<Record<string, OrtTensor>>; release(): Promise<void> };
+/** ONNX Runtime's `Tensor` constructor. @internal */
+export type TensorConstructor = new (type: string, data: Float32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
+
+/** A session and the graph it runs. @internal */
+export interface GraphSession<G> {
+  session: Session;
+  graph: G;
+}
+
+/** The trainer's sessions, keyed by graph kind and batch size. @internal */
+export interface TrainerSessions {
+  training(batch: number): Promise<GraphSession<TrainingGraph>>;
+  evaluation(batch: number): Promise<GraphSession<EvaluationGraph>>;
+  /** Releases every session built so far; later calls build anew. */
+  releaseAll(): Promise<void>;
+}
+
+/**
+ * Builds each graph and its session on first use (a training graph per batch size, since
+ * the batch is baked into the graph's shapes; an evaluation graph likewise). A failed build
+ * is forgotten, so the next call tries again. @internal
+ */
+export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, settings: ResolvedTrainerOptions): TrainerSessions {
+  const sessions = new Map<string, Promise<GraphSession<TrainingGraph | EvaluationGraph>>>();
+  const sessionFor = (kind: 'train' | 'eval', batch: number) => {
+    const key = `${kind}:${batch}`;
+    let entry = sessions.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const graph = kind === 'train'
+          ? await buildTrainingGraph(model, { optimizer: settings.optimizer, loss: settings.loss, batchSize: batch })
+          : await buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch });
+        const session = (await ort.InferenceSession.create(graph.bytes, settings.sessionOptions)) as unknown as Session;
+        return { session, graph };
+      })();
+      sessions.set(key, entry);
+      entry.catch(() => sessions.delete(key));
+    }
+    return entry;
+  };
+  return {
+    training: (batch) => sessionFor('train', batch) as Promise<GraphSession<TrainingGraph>>,
+    evaluation: (batch) => sessionFor('eval', batch) as Promise<GraphSession<EvaluationGraph>>,
+    releaseAll: async () => {
+      const all = await Promise.allSettled(sessions.values());
+      sessions.clear();
+      for (const result of all) if (result.status === 'fulfilled') await result.value.session.release();
+    },
+  };
+}
