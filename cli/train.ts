@@ -59,7 +59,6 @@ export async function trainCommand(args: string[], values: CliFlags, io: CliIo):
       settings,
     };
     if (previous) io.err(`Resuming after epoch ${previous.epoch} from ${paths.checkpointState}.`);
-    await mkdir(settings.out, { recursive: true });
     const { device, interrupted } = await trainPhases(model, data, settings, state, io);
     await writeOutputs(model, state, settings, params.total, device, io);
     if (interrupted) {
@@ -209,6 +208,7 @@ async function writeOutputs(model: LayersModel, state: TrainState, settings: Tra
   const rows = withRun(await readRuns(settings.out), row);
   const title = `${settings.preset} ${settings.inputSize}×${settings.inputSize} on ${row.data} (${device})`;
   await writingTo(settings.out, async () => {
+    await mkdir(settings.out, { recursive: true });
     await writeAtomically(paths.history, `${JSON.stringify(state.history, null, 2)}\n`);
     await writeAtomically(paths.chart, plotHistory(state.history, { title }));
     await writeAtomically(paths.keras, await saveKerasModel(model));
