@@ -5,11 +5,11 @@
  * first, then is renamed over the old file, so an interrupted write never
  * leaves a half-written checkpoint.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { XceptionError } from '../src/index.js';
-import { UsageError } from './cli-errors.js';
+import { isSystemError, systemErrorReason, UsageError } from './cli-errors.js';
 import { requireWritable } from './output-guard.js';
 import type { RunRow } from './runs-table.js';
 import type { TrainSettings } from './train-options.js';
@@ -50,7 +50,20 @@ export function outputPaths(out: string) {
  */
 export function guardOut(settings: TrainSettings): void {
   const { out } = settings;
-  requireWritable(out, 'folder');
+  // --out and the folders above it that do not exist yet are created with the first checkpoint;
+  // the nearest one that exists must be a writable folder.
+  let existing = resolve(out);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (existing === resolve(out)) requireWritable(out, 'folder');
+  else {
+    try {
+      if (!statSync(existing).isDirectory()) throw new XceptionError(`${out}: ${existing} is not a folder (ENOTDIR)`);
+      accessSync(existing, constants.W_OK);
+    } catch (error) {
+      if (isSystemError(error)) throw new XceptionError(`${out}: ${existing}: ${systemErrorReason(error)}`);
+      throw error;
+    }
+  }
   const exists = existsSync(out) && statSync(out).isDirectory() && readdirSync(out).length > 0;
   if (settings.resume) {
     if (!existsSync(outputPaths(out).checkpointState)) {
