@@ -46,9 +46,13 @@ export interface IdxDatasetOptions extends ImageBatchOptions {
  * @category Data
  */
 export interface IdxFiles {
+  /** The training images, e.g. `train-images-idx3-ubyte.gz`. */
   images: string;
+  /** Their labels, e.g. `train-labels-idx1-ubyte.gz`. */
   labels: string;
+  /** The test images (optional), e.g. `t10k-images-idx3-ubyte.gz`. */
   testImages?: string;
+  /** Their labels (with `testImages`). */
   testLabels?: string;
 }
 

@@ -76,7 +76,7 @@ export interface ImageDataset {
    * Every image and label at once (one epoch, in the dataset's order), for
    * `model.fit`; refuses more than 1 GiB of float32 images.
    */
-  toTensors(): Promise<{ xs: Tensor4D; ys: Tensor }>;
+  toTensors(): Promise<ImageBatch>;
 }
 
 /**
@@ -103,11 +103,16 @@ export interface ImageBatchOptions {
    * shifts them by up to crop·size/2 pixels). `true` is `{ flip: true, crop: 0.1 }`.
    * @defaultValue `false`
    */
-  augment?: boolean | { flip?: boolean; crop?: number };
+  augment?: boolean | {
+    /** Mirror half of the images left–right. @defaultValue `false` */
+    flip?: boolean;
+    /** Zoom by up to 1 + crop and cut at a random place, from 0 (none) to 1. @defaultValue `0` */
+    crop?: number;
+  };
   /** `'categorical'`: one-hot `[batch, classes]`; `'int'`: class ids `[batch]`. @defaultValue `'categorical'` */
   labelMode?: 'categorical' | 'int';
   /** `'xception'`: pixels scaled to [−1, 1] (Xception's `preprocessInput`); `'none'`: 0–255, as Keras yields them. @defaultValue `'xception'` */
-  preprocess?: PixelScale;
+  preprocess?: 'xception' | 'none';
 }
 
 /** The option names of {@link ImageBatchOptions}. @internal */
