@@ -1,3 +1,4 @@
+import { requireKnownOptions } from '../model/xception-options.js';
 import { XceptionDataError } from '../errors.js';
 import { importNode, isNode } from '../platform/node-import.js';
 import { parseIdx, type IdxArray } from './idx-file.js';
@@ -89,7 +90,7 @@ const DEFAULT_MAX_BYTES = 2 ** 30;
  * @param options - See {@link IdxDatasetOptions}.
  * @throws {@link XceptionDataError} for a missing file, a header that is not
  *   IDX's or does not match the file's length, images and labels that do not
- *   pair up, a file above `maxBytes`, or a bad option.
+ *   pair up, a file above `maxBytes`, or a bad option value; {@link XceptionConfigError} for an unknown option.
  *
  * @example
  * ```ts
@@ -104,7 +105,7 @@ const DEFAULT_MAX_BYTES = 2 ** 30;
  * @category Data
  */
 export async function loadIdxDataset(source: string | IdxFiles, options: IdxDatasetOptions = {}): Promise<IdxDataset> {
-  requireOptions(options);
+  requireKnownOptions('loadIdxDataset', options, KNOWN_OPTIONS);
   const batch = resolveBatchOptions('loadIdxDataset', options);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new XceptionDataError(`loadIdxDataset: maxBytes must be a positive integer; got ${JSON.stringify(options.maxBytes)}.`);
@@ -146,15 +147,6 @@ export async function loadIdxDataset(source: string | IdxFiles, options: IdxData
   return { train: dataset(trainSplit, true), test: testSplit && dataset(testSplit, false), classNames };
 }
 
-function requireOptions(options: unknown): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new XceptionDataError(`loadIdxDataset options must be an object; got ${JSON.stringify(options)}.`);
-  }
-  const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.includes(k));
-  if (unknown.length) {
-    throw new XceptionDataError(`Unknown loadIdxDataset option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; valid options are ${KNOWN_OPTIONS.map((k) => `'${k}'`).join(', ')}.`);
-  }
-}
 
 interface Split {
   count: number;

@@ -1,3 +1,4 @@
+import { requireKnownOptions } from '../model/xception-options.js';
 import { XceptionDataError, XceptionError } from '../errors.js';
 import { importNode, isNode } from '../platform/node-import.js';
 import { decodeImageBytes } from './decode-image-stand-in.js';
@@ -91,7 +92,7 @@ const DEFAULTS = { imageSize: 256, channels: 3, maxFiles: 2_000_000, maxFileByte
  * @param options - See {@link ImageFolderOptions}.
  * @throws {@link XceptionDataError} for a missing folder, fewer than two
  *   classes, an empty class, more than `maxFiles` images (all before anything
- *   is decoded), a bad option; while iterating, for a file that cannot be
+ *   is decoded), a bad option value ({@link XceptionConfigError} for an unknown option); while iterating, for a file that cannot be
  *   read or decoded (naming it) unless `skipBadFiles` is set.
  *
  * @example
@@ -109,7 +110,7 @@ const DEFAULTS = { imageSize: 256, channels: 3, maxFiles: 2_000_000, maxFileByte
  * @category Data
  */
 export async function imageDatasetFromDirectory(dir: string, options: ImageFolderOptions = {}): Promise<ImageFolderDataset> {
-  requireOptions(options);
+  requireKnownOptions('imageDatasetFromDirectory', options, KNOWN_OPTIONS);
   const batch = resolveBatchOptions('imageDatasetFromDirectory', options);
   const [height, width] = requireImageSize('imageDatasetFromDirectory', options.imageSize ?? DEFAULTS.imageSize);
   const channels = options.channels ?? DEFAULTS.channels;
@@ -159,13 +160,6 @@ function positiveInteger(name: string, value: unknown): number {
   return value as number;
 }
 
-function requireOptions(options: unknown): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw fail(`options must be an object; got ${JSON.stringify(options)}.`);
-  const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.includes(k));
-  if (unknown.length) {
-    throw new XceptionDataError(`Unknown imageDatasetFromDirectory option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; valid options are ${KNOWN_OPTIONS.map((k) => `'${k}'`).join(', ')}.`);
-  }
-}
 
 /**
  * Indices (into the flattened file list) of the training and validation

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadIdxDataset, XceptionDataError } from '../../src/index.js';
+import { loadIdxDataset, XceptionConfigError, XceptionDataError } from '../../src/index.js';
 import { useBackend } from '../helpers/backend.js';
 
 beforeAll(() => useBackend('cpu'));
@@ -132,7 +132,9 @@ describe('loadIdxDataset', () => {
     }
     await expect(loadIdxDataset(join(root, 'missing'))).rejects.toThrow(/cannot read the IDX folder .*missing: ENOENT/);
     await expect(loadIdxDataset(folder('empty', {}))).rejects.toThrow(/holds no training-image file \(e\.g\. train-images-idx3-ubyte\.gz/);
-    await expect(loadIdxDataset(root, { imageSize: 32, colour: true } as never)).rejects.toThrow(/Unknown loadIdxDataset option 'colour'; valid options are 'batchSize'/);
+    const unknown = await loadIdxDataset(root, { imageSize: 32, colour: true } as never).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(XceptionConfigError);
+    expect((unknown as Error).message).toMatch(/^Unknown loadIdxDataset option 'colour'; valid options are 'batchSize', .*'maxBytes'\.$/);
   });
 
   it('checks the size a header declares against maxBytes before allocating it, gzipped or not', async () => {
