@@ -37,7 +37,7 @@ test('fashionMnist pairs images with labels, centres the test images, scales to 
   assert.equal(testSet.imageCount, 3);
   const first = (await (await testSet.iterator()).next()).value!;
   assert.deepEqual(first.xs.shape, [3, 28, 28, 3]);
-  const x = Array.from(first.xs.dataSync());
+  const x = Array.from(first.xs.dataSync() as Float32Array);
   // Image 1 (all 255) sits in the centre 2×2 of its 28×28 canvas (background −1), in every channel.
   const second = x.slice(28 * 28 * 3, 2 * 28 * 28 * 3);
   assert.deepEqual(second.filter((v) => v > -1), new Array(12).fill(1));
