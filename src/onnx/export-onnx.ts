@@ -278,9 +278,15 @@ function translate(graph: GraphWriter, layer: Layer, sources: Value[]): Value {
       graph.node('MaxPool', [x.name], name, name, geometry.attributes.filter((a) => a.name !== 'dilations'));
       return { name, rank: 4, height: geometry.height, width: geometry.width };
     }
-    case 'Add':
-      graph.node('Sum', sources.map((s) => s.name), name, name);
-      return { ...x, name };
+    case 'Add': {
+      // A chain of two-input Adds: ONNX Runtime's WebGPU provider has no variadic Sum.
+      let total = sources[0]!.name;
+      sources.slice(1).forEach((source, i) => {
+        const output = i === sources.length - 2 ? name : `${name}/partial_${i}`;
+        total = graph.node('Add', [total, source.name], output, output);
+      });
+      return { ...x, name: total };
+    }
     case 'GlobalAveragePooling2D':
     case 'GlobalMaxPooling2D': {
       if (x.rank !== 4) throw fail('its input is not an image');

@@ -69,7 +69,7 @@ export function stepFeeds(graph: TrainingGraph, images: tf.Tensor, labels: tf.Te
   const feeds = stateFeeds(graph);
   feeds[graph.images] = new ort.Tensor('float32', Float32Array.from(images.dataSync()), images.shape);
   feeds[graph.labels] = labels.dtype === 'int32'
-    ? new ort.Tensor('int64', BigInt64Array.from(Array.from(labels.dataSync(), (v) => BigInt(v))), labels.shape)
+    ? new ort.Tensor('float32', Float32Array.from(labels.dataSync()), labels.shape)
     : new ort.Tensor('float32', Float32Array.from(labels.dataSync()), labels.shape);
   feeds[graph.learningRate] = new ort.Tensor('float32', new Float32Array([learningRate]), []);
   for (const mask of graph.dropoutMasks) {

@@ -191,6 +191,9 @@ export class TrainingEngine {
   }
 
   private labelTensor(labels: Float32Array | BigInt64Array, batch: number): OrtTensor {
-    return labels instanceof BigInt64Array ? new this.Tensor('int64', labels, [batch]) : new this.Tensor('float32', labels, [batch, this.spec.classes]);
+    // Sparse ids travel as float32 (the graph's WebGPU-friendly label type; exact up to 2^24 classes).
+    return labels instanceof BigInt64Array
+      ? new this.Tensor('float32', Float32Array.from(labels, Number), [batch])
+      : new this.Tensor('float32', labels, [batch, this.spec.classes]);
   }
 }

@@ -94,7 +94,7 @@ export function batchNormTraining(
       const c = g.op('Mul', [scale, g.op('Mul', [sumDy, invCount], `${hint}/mean_dy`)], `${hint}/c`);
       const scaled = g.op('Mul', [dy, scale], `${hint}/dy_scaled`);
       const corrected = g.op('Mul', [centered, k], `${hint}/centered_k`);
-      d.addGradient(x, g.op('Sum', [scaled, corrected, c], `${hint}/input_grad`));
+      d.addGradient(x, g.sum([scaled, corrected, c], `${hint}/input_grad`));
     }
   });
   return { y, movingMean, movingVariance };

@@ -99,7 +99,7 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
   const gradients: Record<string, string> = {};
   for (const { weight, entry } of weights.values()) {
     if (entry.kind === 'trainable') {
-      const gradient = d.weightGradients.get(weight.name) ?? g.op('ConstantOfShape', [g.int64s(weight.shape)], `${weight.name}/no_gradient`);
+      const gradient = d.weightGradients.get(weight.name) ?? g.op('Expand', [g.scalar(0), g.int64s(weight.shape)], `${weight.name}/no_gradient`);
       g.output(optimizerGraph.update(weight.name, gradient, weight.shape), entry.output, entry.shape);
       if (outputGradients) gradients[entry.input] = g.output(gradient, `${entry.input}/gradient`, entry.shape);
     } else if (entry.kind === 'movingStatistic') {

@@ -225,7 +225,7 @@ export function depthwiseConv2d(
 }
 
 /** dx of a (grouped) convolution as ConvTranspose, with output_padding restoring the input size. */
-function transposedConv(d: DifferentiableGraph, dy: string, kernel: string, geometry: WindowGeometry, groups: number, hint: string): string {
+export function transposedConv(d: DifferentiableGraph, dy: string, kernel: string, geometry: WindowGeometry, groups: number, hint: string): string {
   const [top, left, bottom, right] = geometry.pads;
   const rebuilt = (i: 0 | 1) =>
     geometry.strides[i] * ((i === 0 ? geometry.outHeight : geometry.outWidth) - 1) + (geometry.kernel[i] - 1) * geometry.dilations[i] + 1 - (i === 0 ? top + bottom : left + right);

@@ -66,7 +66,7 @@ export class DifferentiableGraph {
   gradientOf(value: Value): string | null {
     if (this.summed.has(value.name)) return this.summed.get(value.name)!;
     const list = this.parts.get(value.name) ?? [];
-    const sum = list.length === 0 ? null : list.length === 1 ? list[0]! : this.g.op('Sum', list, `${value.name}/grad`);
+    const sum = list.length === 0 ? null : list.length === 1 ? list[0]! : this.g.sum(list, `${value.name}/grad`);
     this.summed.set(value.name, sum);
     return sum;
   }

@@ -29,7 +29,7 @@ export function relu(d: DifferentiableGraph, x: Value, hint: string, gradient: R
 
 /** The element-wise sum of values of one shape; each gets the output's gradient. */
 export function add(d: DifferentiableGraph, inputs: Value[], hint: string): Value {
-  const y: Value = { name: d.g.op('Sum', inputs.map((x) => x.name), hint), shape: inputs[0]!.shape };
+  const y: Value = { name: d.g.sum(inputs.map((x) => x.name), hint), shape: inputs[0]!.shape };
   d.record(y, inputs, [], (dy) => {
     for (const x of inputs) if (d.needsGradient(x)) d.addGradient(x, dy);
   });

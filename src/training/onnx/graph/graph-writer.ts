@@ -6,7 +6,7 @@ import { modelProtoType } from '../../../onnx/onnx-schema.js';
  * serialized `ModelProto`. Internal.
  */
 
-/** The operator set of the training and evaluation graphs (ScatterElements' reduction needs 16+). */
+/** The operator set of the training and evaluation graphs (17: LayerNormalization-era ops, ReduceSum's axes as an input). */
 export const TRAINING_OPSET = 17;
 /** The IR version that goes with opset 17. */
 const IR_VERSION = 8;
@@ -75,6 +75,17 @@ export class GraphWriter {
     const output = hints.map((hint) => this.unique(hint));
     this.nodes.push({ op_type: type, input, output, name: output[0]!, attribute });
     return output;
+  }
+
+  /**
+   * The element-wise sum of `inputs` as a chain of Adds (ONNX Runtime's WebGPU provider has no
+   * variadic Sum, so one would run on the CPU); a single input is returned as it is.
+   */
+  sum(inputs: readonly string[], hint: string): string {
+    if (inputs.length === 0) throw new Error('sum of no inputs');
+    let total = inputs[0]!;
+    for (let i = 1; i < inputs.length; i++) total = this.op('Add', [total, inputs[i]!], i === inputs.length - 1 ? hint : `${hint}/partial`);
+    return total;
   }
 
   /** A float32 constant (cached by value for small ones). */

@@ -1,10 +1,10 @@
 import type { DifferentiableGraph, Value } from './differentiable-graph.js';
-import { int, INT64 } from './graph-writer.js';
+import { FLOAT, int, ints } from './graph-writer.js';
 import type { LossConfig } from './training-graph.js';
 
 /**
- * Softmax cross-entropy on logits, computed stably through LogSoftmax, mean
- * over the batch; categorical (one-hot float labels) or sparse (int64 class
+ * Softmax cross-entropy on logits, computed stably (log-sum-exp after subtracting the max), mean
+ * over the batch; categorical (one-hot float labels) or sparse (float32 class
  * ids), with Keras' label smoothing (targets (1 − s)·y + s / classes). Internal.
  */
 
@@ -20,13 +20,18 @@ export function softmaxCrossEntropy(d: DifferentiableGraph, logits: Value, confi
   const { g } = d;
   const [n, classes] = logits.shape as [number, number];
   const sparse = config.type === 'sparseCategoricalCrossentropy';
-  const labels = sparse ? g.input(labelsName, [n], INT64) : g.input(labelsName, [n, classes]);
-  let targets = sparse ? g.op('OneHot', [labels, g.int64s([classes], [1]), g.floats([0, 1], [2])], 'loss/one_hot', [int('axis', -1)]) : labels;
+  // Sparse class ids come as float32 (exact to 2^24): ONNX Runtime's WebGPU provider casts no int64.
+  const labels = sparse ? g.input(labelsName, [n]) : g.input(labelsName, [n, classes]);
+  // Sparse ids become one-hot rows by comparing them with 0…K−1 (ONNX Runtime's WebGPU provider has no OneHot).
+  let targets = sparse ? oneHotRows(d, labels, n, classes) : labels;
   const smoothing = config.labelSmoothing ?? 0;
   if (smoothing > 0) {
     targets = g.op('Add', [g.op('Mul', [targets, g.scalar(1 - smoothing)], 'loss/targets_scaled'), g.scalar(smoothing / classes)], 'loss/targets_smoothed');
   }
-  const logProbabilities = g.op('LogSoftmax', [logits.name], 'loss/log_probabilities', [int('axis', 1)]);
+  // log softmax as z − max − log Σ exp(z − max): ONNX Runtime's WebGPU provider has no LogSoftmax.
+  const shifted = g.op('Sub', [logits.name, g.op('ReduceMax', [logits.name], 'loss/max_logit', [ints('axes', [1]), int('keepdims', 1)])], 'loss/shifted_logits');
+  const logNorm = g.op('Log', [g.op('ReduceSum', [g.op('Exp', [shifted], 'loss/exp_shifted'), g.int64s([1])], 'loss/norm', [int('keepdims', 1)])], 'loss/log_norm');
+  const logProbabilities = g.op('Sub', [shifted, logNorm], 'loss/log_probabilities');
   const total = g.op('ReduceSum', [g.op('Mul', [targets, logProbabilities], 'loss/target_log_p')], 'loss/total', [int('keepdims', 0)]);
   const loss = g.op('Mul', [total, g.scalar(-1 / n)], 'loss/mean');
   if (withGradient) {
@@ -37,4 +42,12 @@ export function softmaxCrossEntropy(d: DifferentiableGraph, logits: Value, confi
     d.addGradient(logits, g.op('Mul', [difference, g.scalar(1 / n)], 'loss/logits_grad'));
   }
   return { loss, labels };
+}
+
+/** One-hot float rows [N, K] of float class ids [N]: Equal(ids, [0 … K−1]). */
+function oneHotRows(d: DifferentiableGraph, labels: string, n: number, classes: number): string {
+  const { g } = d;
+  const ids = g.op('Reshape', [labels, g.int64s([n, 1])], 'loss/label_ids');
+  const classIds = g.floats(Array.from({ length: classes }, (_, k) => k), [1, classes], 'loss/class_ids');
+  return g.op('Cast', [g.op('Equal', [ids, classIds], 'loss/is_label')], 'loss/one_hot', [int('to', FLOAT)]);
 }

@@ -78,7 +78,7 @@ export interface TrainingGraph {
   state: StateEntry[];
   /** NHWC float32 images [batch, h, w, c]. */
   images: string;
-  /** Labels: float32 [batch, classes] or int64 [batch] (sparse). */
+  /** Labels: float32 [batch, classes], or float32 class ids [batch] (sparse). */
   labels: string;
   /** Scalar float32 learning rate (schedules are computed in JS). */
   learningRate: string;
