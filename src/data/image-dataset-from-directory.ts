@@ -6,7 +6,7 @@ import { createImageDataset, IMAGE_BATCH_OPTIONS, resolveBatchOptions, type Imag
 import type { SourcePixels } from './image-sampler.js';
 import { requireImageSize } from './image-size.js';
 import { listImageFolder } from './list-image-folder.js';
-import { seededRandom, shuffled } from './seeded-random.js';
+import { seededRandom, shuffleInPlace } from '../training/onnx/seeded-random.js';
 
 /**
  * Options of {@link imageDatasetFromDirectory}: Keras'
@@ -172,7 +172,8 @@ function splitPerClass(files: string[][], split: number, seed: number): { train:
   const validation: number[] = [];
   let start = 0;
   for (const group of files) {
-    const indices = shuffled(Array.from({ length: group.length }, (_, i) => start + i), random);
+    const indices = Array.from({ length: group.length }, (_, i) => start + i);
+    shuffleInPlace(indices, random);
     const held = split === 0 ? 0 : Math.min(group.length - 1, Math.max(1, Math.round(group.length * split)));
     validation.push(...indices.slice(0, held).sort((a, b) => a - b));
     train.push(...indices.slice(held).sort((a, b) => a - b));

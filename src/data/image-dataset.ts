@@ -1,7 +1,7 @@
 import { tensor1d, tensor2d, tensor4d, type Tensor, type Tensor4D } from '@tensorflow/tfjs-core';
 import { XceptionDataError } from '../errors.js';
 import { CENTRED, sampleImage, type Placement, type PixelScale, type SourcePixels } from './image-sampler.js';
-import { seededRandom, shuffled } from './seeded-random.js';
+import { seededRandom, shuffleInPlace } from '../training/onnx/seeded-random.js';
 
 /**
  * One batch of an {@link ImageDataset}: images NHWC `[batch, height, width,
@@ -208,7 +208,7 @@ export function createImageDataset(parts: DatasetParts, options: ResolvedBatchOp
 
   const iterator = async (): Promise<ImageBatchIterator> => {
     const random = seededRandom(options.seed + 7919 * epoch++);
-    const order = parts.training && options.shuffle ? shuffled(parts.indices, random) : parts.indices;
+    const order = ordered(parts, options.shuffle, random);
     let position = 0;
     return {
       async next() {
@@ -242,11 +242,19 @@ export function createImageDataset(parts: DatasetParts, options: ResolvedBatchOp
         );
       }
       const random = seededRandom(options.seed + 7919 * epoch++);
-      const order = parts.training && options.shuffle ? shuffled(parts.indices, random) : parts.indices;
+      const order = ordered(parts, options.shuffle, random);
       const xs = new Float32Array(count * perImage);
       const ys = labels(count);
       const [filled] = await fill(order, 0, count, xs, ys, random);
       return { xs: tensor4d(xs.subarray(0, filled * perImage), [filled, height, width, channels]), ys: labelTensor(ys, filled) };
     },
   };
+}
+
+/** The epoch's order of the images: shuffled for training data (when asked), else as given. */
+function ordered(parts: DatasetParts, shuffle: boolean, random: () => number): readonly number[] {
+  if (!(parts.training && shuffle)) return parts.indices;
+  const order = [...parts.indices];
+  shuffleInPlace(order, random);
+  return order;
 }
