@@ -3,7 +3,7 @@
  * an IDX folder (loadIdxDataset; its test split validates).
  */
 import { basename } from 'node:path';
-import { imageDatasetFromDirectory, loadIdxDataset, type ImageDataset, type SkippedImage } from '../src/index.js';
+import { imageDatasetFromDirectory, loadIdxDataset, XceptionDataError, type ImageDataset, type SkippedImage } from '../src/index.js';
 import type { TrainSettings } from './train-options.js';
 
 /** The batches `train` trains and validates on. */
@@ -43,4 +43,13 @@ export async function loadTrainData(settings: TrainSettings): Promise<TrainData>
   const held = data.validation?.imageCount ?? 0;
   const summary = `${(data.train.imageCount + held).toLocaleString('en-US')} images in ${data.classNames.length} classes (${data.train.imageCount} training, ${held} validation) from ${path}`;
   return { train: data.train, validation: data.validation, classNames: data.classNames, skipped: data.skipped, summary };
+}
+
+/** A dataset error in train's flag terms (maxFiles → --max-files, skipBadFiles → --skip-bad-files); other errors as they are. */
+export function inTrainFlagTerms(error: unknown): unknown {
+  if (!(error instanceof XceptionDataError)) return error;
+  const message = error.message
+    .replace(/Pass skipBadFiles: true to leave such files out and list them\./, 'Pass --skip-bad-files to leave such files out and list them.')
+    .replace(/\(maxFiles\); raise maxFiles/, '(--max-files); raise --max-files');
+  return message === error.message ? error : new XceptionDataError(message, { cause: error });
 }

@@ -14,7 +14,7 @@ import { UsageError, writingTo } from './cli-errors.js';
 import type { CliFlags } from './flags.js';
 import type { CliIo } from './run-cli.js';
 import { runsTable, withRun, type RunRow } from './runs-table.js';
-import { loadTrainData, type TrainData } from './train-data.js';
+import { inTrainFlagTerms, loadTrainData, type TrainData } from './train-data.js';
 import { deviceOf, trainerDeviceOptions } from './train-device.js';
 import { buildTrainModel, loadCheckpointModel } from './train-model.js';
 import { batchNormMomentum, trainSettings, type TrainSettings } from './train-options.js';
@@ -26,6 +26,14 @@ export const INTERRUPTED_EXIT_CODE = 130;
 
 /** Runs `train`; resolves to the exit code (0, or 130 after Ctrl-C). */
 export async function trainCommand(args: string[], values: CliFlags, io: CliIo): Promise<number> {
+  try {
+    return await train(args, values, io);
+  } catch (error) {
+    throw inTrainFlagTerms(error);
+  }
+}
+
+async function train(args: string[], values: CliFlags, io: CliIo): Promise<number> {
   const asked = trainSettings(args[0]!, values);
   guardOut(asked);
   const previous = asked.resume ? await readState(asked.out) : undefined;
