@@ -54,6 +54,9 @@ describe('API surface', () => {
       'gradCam', 'GradCamOptions', 'GradCamResult', 'HeatmapColormap', 'overlayHeatmap', 'OverlayHeatmapOptions',
       'RgbaPixels', 'Pixels', 'freezeBackbone', 'unfreeze', 'FreezeBackboneOptions', 'UnfreezeOptions', 'FreezeSummary',
       'createXceptionClassifier', 'XceptionClassifierOptions',
+      'XceptionDataError', 'imageDatasetFromDirectory', 'ImageFolderDataset', 'ImageFolderOptions', 'SkippedImage',
+      'loadIdxDataset', 'IdxDataset', 'IdxDatasetOptions', 'IdxFiles',
+      'ImageDataset', 'ImageBatch', 'ImageBatchIterator', 'ImageBatchOptions', 'plotHistory', 'PlotHistoryOptions',
     ].sort());
   });
 });
