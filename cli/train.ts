@@ -139,6 +139,7 @@ async function trainPhases(model: LayersModel, data: TrainData, settings: TrainS
         optimizer: { type: 'adam', learningRate: schedule },
         batchSize: settings.batchSize,
         seed: settings.seed,
+        sessionOptions: { logSeverityLevel: 3 }, // ONNX Runtime's own warnings (unused initializers) are not the user's business
         ...trainerDeviceOptions(settings.device),
       });
       device = deviceOf(trainer, settings.device);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageDatasetFromDirectory, loadKerasModel } from '../../src/index.js';
+import { createXception, imageDatasetFromDirectory, loadKerasModel, saveKerasWeights } from '../../src/index.js';
 import { useBackend } from '../helpers/backend.js';
 import { pngBytes, patternPixel, writePatternFolder } from '../helpers/image-folder.js';
 import { run } from '../helpers/run-cli.js';
@@ -111,6 +111,20 @@ describe('xception-ts train', () => {
     const second = await run('train', data, ...TRAIN, '--epochs', '1', '--out', out, '--overwrite');
     expect(second.code, second.err).toBe(0);
     expect(tableRows(second.out).map((r) => r[5])).toEqual(['10', '1']);
+  });
+
+  it('--weights FILE --freeze-backbone trains the head only, then --fine-tune-epochs the rest but BatchNormalization', async () => {
+    const backbone = createXception({ preset: 'tiny', includeTop: false, inputShape: [32, 32, 3] });
+    const weights = join(root, 'tiny-no-top.weights.h5');
+    writeFileSync(weights, await saveKerasWeights(backbone, { format: 'keras3' }));
+    backbone.dispose();
+    const target = join(root, 'transfer');
+    const result = await run('train', data, ...TRAIN, '--weights', weights, '--freeze-backbone', '--epochs', '1', '--fine-tune-epochs', '1', '--out', target);
+    expect(result.code, result.err).toBe(0);
+    // The head: global average pooling of 64 channels into 3 classes, 64 × 3 + 3 = 195 parameters.
+    expect(result.err).toMatch(/^Model: tiny at 32×32×3, 14,560 parameters \(195 trainable\), BatchNormalization momentum 0\.9\.$/m);
+    expect(result.err).toMatch(/^Epoch 1\/1: .*\nFine-tuning: 13,080 trainable parameters, Adam at 0\.00001, up to epoch 2\.\nEpoch 2\/2: /m);
+    expect(JSON.parse(readFileSync(join(target, 'history.json'), 'utf8'))['loss']).toHaveLength(2);
   });
 
   it('refuses bad input with one line, the exit code of the other commands, and nothing written', async () => {
