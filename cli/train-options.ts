@@ -69,6 +69,11 @@ export function trainSettings(source: string, values: CliFlags): TrainSettings {
   if (freezeBackbone && weights === undefined) throw new UsageError('--freeze-backbone needs --weights (imagenet or a file): a frozen random backbone learns nothing.', 'train');
   if (fineTuneEpochs > 0 && !freezeBackbone) throw new UsageError('--fine-tune-epochs needs --freeze-backbone: it unfreezes the backbone once the head has trained.', 'train');
   if (values.resume && values.overwrite) throw new UsageError('--resume continues the run in --out and --overwrite starts a new one there; pass one of them.', 'train');
+  const notFor = idx ? ['validation-split', 'skip-bad-files', 'max-files'] : ['max-images'];
+  const stray = notFor.filter((flag) => values[flag] !== undefined);
+  if (stray.length) {
+    throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} ${idx ? 'applies to a folder of images, not to idx: data (its test files validate)' : 'applies to idx: data only'}.`, 'train');
+  }
   const defaultSize = idx ? 32 : 71;
   const preset = string('preset') === undefined ? 'mini' : presetFlag(string('preset')!);
   return {

@@ -154,6 +154,8 @@ describe('xception-ts train', () => {
       [['idx:'], 2, /train idx:DIR needs the folder after idx:/],
       [[`idx:${join(root, 'missing')}`], 1, /cannot read the IDX folder/],
       [[data, '--top', '3'], 2, /train does not take --top\./],
+      [[data, '--max-images', '10'], 2, /--max-images applies to idx: data only\./],
+      [['idx:/x', '--validation-split', '0.1'], 2, /--validation-split applies to a folder of images, not to idx: data \(its test files validate\)\./],
     ];
     for (const [args, code, message] of cases) {
       const target = join(root, `never-${code}-${args.length}`);
