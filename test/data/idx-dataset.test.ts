@@ -116,6 +116,30 @@ describe('loadIdxDataset', () => {
     model.dispose();
   });
 
+  it("reads EMNIST's names and column-major images (transpose), and asks for the files when a folder holds several sets", async () => {
+    // One 2×3 image stored column by column: rows 0 1 2 / 3 4 5 read as columns.
+    const dir = folder('emnist', {
+      'emnist-letters-train-images-idx3-ubyte.gz': gzipSync(idx([1, 3, 2], [0, 3, 1, 4, 2, 5])),
+      'emnist-letters-train-labels-idx1-ubyte.gz': gzipSync(idx([1], [26])),
+      'emnist-letters-test-images-idx3-ubyte.gz': gzipSync(idx([1, 3, 2], [5, 5, 5, 5, 5, 5])),
+      'emnist-letters-test-labels-idx1-ubyte.gz': gzipSync(idx([1], [1])),
+    });
+    const { train, test, classNames } = await loadIdxDataset(dir, { transpose: true, preprocess: 'none', labelMode: 'int' });
+    expect([train.imageShape, test!.imageCount, classNames.length]).toEqual([[2, 3, 1], 1, 27]);
+    const [batch] = await batches(train);
+    expect([batch!.xs, batch!.ys]).toEqual([[0, 1, 2, 3, 4, 5], [26]]);
+    writeFileSync(join(dir, 'emnist-digits-train-images-idx3-ubyte.gz'), gzipSync(idx([1, 1, 1], [0])));
+    await expect(loadIdxDataset(dir)).rejects.toThrow(
+      /holds several training-image files \(emnist-digits-train-images-idx3-ubyte\.gz, emnist-letters-train-images-idx3-ubyte\.gz\); pass the files to use as \{ images, labels, testImages, testLabels \}\./,
+    );
+    const named = await loadIdxDataset(
+      { images: join(dir, 'emnist-letters-train-images-idx3-ubyte.gz'), labels: join(dir, 'emnist-letters-train-labels-idx1-ubyte.gz') },
+      { classNames: Array.from({ length: 27 }, (_, i) => (i ? String.fromCharCode(96 + i) : 'n/a')) },
+    );
+    expect([named.test, named.classNames[26]]).toEqual([undefined, 'z']);
+    await expect(loadIdxDataset(dir.replace('emnist', 'gz'), { classNames: ['a', 'b'] })).rejects.toThrow(/label 2 is beyond the 2 classNames given \(labels count from 0\)\./);
+  });
+
   it('refuses what is not IDX, naming the file and what is allowed', async () => {
     const cases: [string, Uint8Array, Uint8Array, RegExp][] = [
       ['magic', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), idx([1], [0]), /train-images-idx3-ubyte is not an IDX file: IDX files start with two zero bytes; got 0x89 0x50\./],
