@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
@@ -10,11 +10,12 @@ import {
   PRETRAINED_CONFIGS,
   preprocessInput,
   XceptionError,
+  XceptionImageError,
   type XceptionOptions,
 } from '../src/index.js';
 import { createOnnxClassifier, exportOnnx } from '../src/onnx/index.js';
 import { describeSystemError, isSystemError, UsageError } from './cli-errors.js';
-import { decodeImage, encodePng, ImageFormatError, type DecodedImage } from './image-codec.js';
+import { encodePng, readImageRgba, type DecodedImage } from './image-codec.js';
 import { progressLines } from './download-progress.js';
 import { requireWritable, sameFile } from './output-guard.js';
 import { inputFlag, integerFlag, oneOfFlag, presetFlag, type CliFlags } from './flags.js';
@@ -107,17 +108,12 @@ export async function classify(paths: string[], values: CliFlags, io: CliIo): Pr
 }
 
 async function readImage(path: string): Promise<DecodedImage> {
-  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    return await readImageRgba(path);
   } catch (error) {
-    if (isSystemError(error)) throw new XceptionError(`cannot read ${describeSystemError(error, path)}`);
-    throw error;
-  }
-  try {
-    return decodeImage(bytes);
-  } catch (error) {
-    if (error instanceof ImageFormatError) throw new XceptionError(`${path}: ${error.message}.`);
+    // A file-system failure reads as the CLI's other "cannot read" lines; the rest (a device, a file or a
+    // declared size over the caps, a truncated or corrupt image) is the library's own message.
+    if (error instanceof XceptionImageError && isSystemError(error.cause)) throw new XceptionError(`cannot read ${describeSystemError(error.cause, path)}`);
     throw error;
   }
 }

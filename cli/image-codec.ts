@@ -1,5 +1,7 @@
-import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { decodeImageBytes } from '../src/data/decode-image.js';
+import { IMAGE_LIMITS } from '../src/data/image-limits.js';
+import { readImageFile } from '../src/data/read-image-file.js';
 
 /** Decoded pixels: RGBA, row-major. */
 export interface DecodedImage {
@@ -8,28 +10,16 @@ export interface DecodedImage {
   height: number;
 }
 
-/** Thrown for bytes that are neither a PNG nor a JPEG, or a corrupt one. */
-export class ImageFormatError extends Error {
-  override name = 'ImageFormatError';
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
-
-/** Decodes a PNG or JPEG (told apart by their first bytes) into RGBA pixels. */
-export function decodeImage(bytes: Uint8Array): DecodedImage {
-  const isPng = PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-  const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-  if (!isPng && !isJpeg) throw new ImageFormatError('not a PNG or JPEG image');
-  try {
-    if (isPng) {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
-    }
-    const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-    return { data: image.data, width: image.width, height: image.height };
-  } catch (error) {
-    throw new ImageFormatError(`a corrupt ${isPng ? 'PNG' : 'JPEG'} image (${(error as Error).message})`);
-  }
+/**
+ * Reads a PNG or JPEG file into RGBA pixels through the library's bounded
+ * reader and decoder (src/data): a regular file of at most IMAGE_LIMITS.maxBytes,
+ * a declared size of at most IMAGE_LIMITS.maxPixels checked before decoding.
+ * Every failure is an XceptionImageError.
+ */
+export async function readImageRgba(path: string): Promise<DecodedImage> {
+  const bytes = await readImageFile(path, IMAGE_LIMITS.maxBytes);
+  const { data, width, height } = await decodeImageBytes(bytes, { channels: 4, name: path });
+  return { data, width, height };
 }
 
 /** Encodes RGBA pixels as a PNG. */

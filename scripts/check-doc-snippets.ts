@@ -9,6 +9,14 @@
  * --run-all runs every block that type-checks, marked or not (to measure them);
  * --timeout sets the run limit per block (default 60 s).
  *
+ * Runs happen in the app that README's Install section creates, rebuilt in a
+ * temporary folder (scripts/snippet-app.ts): `your-app/` beside `xception-ts/`,
+ * its package.json as `npm init -y && npm pkg set type=module` leaves it, and
+ * in its node_modules only what the Install section's `npm install` line names
+ * (the packed files of xception-ts, the named peers) and their dependencies,
+ * so a block that needs a peer the README does not install fails here too.
+ * Each block runs as `npx tsx example.ts` there.
+ *
  * Prints one line per failing block (file:line and the first errors) and
  * exits 1 if any failed (0 with --report-only).
  */
@@ -17,6 +25,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { extractSnippets, programOf, type DocSnippet } from './doc-snippets.js';
+import { createSnippetApp } from './snippet-app.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -87,6 +96,8 @@ for (const line of tsc.stdout.split('\n')) {
   errors.set(path, [...(errors.get(path) ?? []), `line ${match[2]}: ${match[3]}`]);
 }
 
+const app = noRun ? null : createSnippetApp(root, readFileSync(join(root, 'README.md'), 'utf8'));
+if (app) console.log(`Runs in ${app.dir} (npm install ${app.installed.join(' ')}; type: ${app.type}).`);
 let failed = 0;
 for (const snippet of snippets) {
   const where = `${snippet.file}:${snippet.line}`;
@@ -101,7 +112,10 @@ for (const snippet of snippets) {
     continue;
   }
   const started = performance.now();
-  const result = spawnSync(process.execPath, ['--import', 'tsx', snippet.path], { cwd: root, encoding: 'utf8', timeout: timeoutSeconds * 1000 });
+  const example = join(app!.dir, snippet.language === 'ts' ? 'example.ts' : 'example.mjs');
+  writeFileSync(example, programOf(snippet));
+  const tsx = join(root, 'node_modules/tsx/dist/cli.mjs'); // what `npx tsx` runs
+  const result = spawnSync(process.execPath, [tsx, example], { cwd: app!.dir, encoding: 'utf8', timeout: timeoutSeconds * 1000 });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (result.status === 0) {
     console.log(`ok   ${where} type-checks and runs (${seconds} s)`);
@@ -111,5 +125,6 @@ for (const snippet of snippets) {
     console.log(`FAIL ${where} run (${seconds} s): ${reason}`);
   }
 }
+if (app) rmSync(app.root, { recursive: true, force: true });
 console.log(`\n${snippets.length} blocks in ${markdown.length} files (${relative(root, work)}/): ${snippets.length - failed} ok, ${failed} failed.`);
 process.exit(failed > 0 && !reportOnly ? 1 : 0);

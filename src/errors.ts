@@ -182,9 +182,68 @@ export class XceptionTrainingError extends XceptionError {
  *   if (error instanceof XceptionDataError) console.error(error.message);
  * }
  * ```
- * @category Data
+ * @category Errors
  */
 export class XceptionDataError extends XceptionError {
   /** Always `'XceptionDataError'`. */
   override name = 'XceptionDataError';
+}
+
+/**
+ * Thrown when the device asked for (`device: 'webgpu'` or `'cuda'` of `createOnnxTrainer` and
+ * `createOnnxClassifier`) is not there: no WebGPU adapter, no CUDA provider library, or ONNX
+ * Runtime failed to start it. The message names the device, the cause and what was found
+ * (`found`); nothing was created.
+ *
+ * @example
+ * ```ts
+ * import { XceptionDeviceError } from 'xception-ts';
+ * import { createOnnxTrainer } from 'xception-ts/onnx';
+ *
+ * try {
+ *   await createOnnxTrainer(model, { device: 'cuda' });
+ * } catch (error) {
+ *   // "device 'cuda' is not available: onnxruntime-node's CUDA provider library is not installed …; found: cpu, webgpu (software: …)"
+ *   if (error instanceof XceptionDeviceError) console.error(error.message, error.found);
+ * }
+ * ```
+ * @category Errors
+ */
+export class XceptionDeviceError extends XceptionConfigError {
+  /** Always `'XceptionDeviceError'`. */
+  override name = 'XceptionDeviceError';
+
+  /**
+   * @param message - What was asked for, why it is not there, and what was found.
+   * @param found - The devices that are there, e.g. `['cpu', 'webgpu (software: SwiftShader)']`.
+   */
+  constructor(message: string, readonly found: readonly string[]) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown when an image cannot be read: a file that is missing, not a regular
+ * file or larger than `maxBytes`; bytes that are neither a PNG nor a JPEG, or
+ * a truncated or corrupt one; a header that declares more pixels than
+ * `maxPixels` (checked before anything is decoded); a source of a kind
+ * {@link loadImage} does not take. The message names the image and, for a
+ * limit, the limit and how to raise it. Nothing was decoded or allocated.
+ *
+ * @example
+ * ```ts
+ * import { loadImage, XceptionImageError } from 'xception-ts';
+ *
+ * try {
+ *   await loadImage('./photo.png');
+ * } catch (error) {
+ *   // e.g. "./photo.png: a truncated PNG (the file ends after 900 bytes, before its IEND chunk)."
+ *   if (error instanceof XceptionImageError) console.error(error.message);
+ * }
+ * ```
+ * @category Errors
+ */
+export class XceptionImageError extends XceptionError {
+  /** Always `'XceptionImageError'`. */
+  override name = 'XceptionImageError';
 }

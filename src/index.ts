@@ -49,17 +49,22 @@ export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
 export {
   XceptionConfigError,
   XceptionDataError,
+  XceptionDeviceError,
   XceptionDownloadError,
   XceptionError,
+  XceptionImageError,
   XceptionModelFileError,
   XceptionTrainingError,
   XceptionWeightsError,
 } from './errors.js';
+export { IMAGE_LIMITS } from './data/image-limits.js';
+export { loadImage, type ImageSource, type LoadImageOptions } from './data/load-image.js';
 export { exitFlow, type ExitFlowOptions } from './model/exit-flow.js';
 export type { FlowOptions } from './model/flow-options.js';
 export { countParameters, layerTable, type LayerRow, type ParameterCounts } from './model/layer-table.js';
 export { optimizeForInference, type InferenceModel } from './inference/optimize-for-inference.js';
 export { enableWasmTraining } from './training/wasm-training.js';
+export { useWasmBackend, type UseWasmBackendOptions, type WasmBackendInfo } from './platform/use-wasm-backend.js';
 export {
   assertWasmTrainingFits,
   estimateWasmTrainingMemory,

@@ -57,6 +57,8 @@ describe('API surface', () => {
       'XceptionDataError', 'imageDatasetFromDirectory', 'ImageFolderDataset', 'ImageFolderOptions', 'SkippedImage',
       'loadIdxDataset', 'IdxDataset', 'IdxDatasetOptions', 'IdxFiles',
       'ImageDataset', 'ImageBatch', 'ImageBatchIterator', 'ImageBatchOptions', 'plotHistory', 'PlotHistoryOptions',
+      'loadImage', 'LoadImageOptions', 'ImageSource', 'IMAGE_LIMITS', 'XceptionImageError',
+      'useWasmBackend', 'UseWasmBackendOptions', 'WasmBackendInfo',
     ].sort());
   });
 });

@@ -31,6 +31,7 @@ export {
 } from './onnx-classifier.js';
 /** @category Inference */
 export type { Pixels, PixelTensor } from './image-input.js';
+export type { ExecutionProvider, OnnxDevice, OnnxDeviceInfo } from './onnx-device.js';
 export {
   createOnnxTrainer,
   type OnnxTrainer,

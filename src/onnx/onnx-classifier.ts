@@ -9,6 +9,7 @@ import type { XceptionPresetName } from '../model/presets.js';
 import { PRETRAINED_CONFIGS } from '../weights/pretrained-configs.js';
 import { importNode, isNode } from '../platform/node-import.js';
 import { defaultRuntime } from './default-runtime.js';
+import { openSessionOnDevice, requireDevice, type ExecutionProvider, type OnnxDevice, type OnnxDeviceInfo } from './onnx-device.js';
 import { pixelsOfTensor, writeResizedRgb, type Pixels, type PixelTensor } from './image-input.js';
 import { modelProtoType } from './onnx-schema.js';
 
@@ -87,8 +88,18 @@ export interface OnnxClassifierOptions {
    * in a browser pass `onnxruntime-web` (`import * as ort from 'onnxruntime-web'`).
    */
   ort?: OnnxRuntime;
-  /** Passed to `InferenceSession.create`. Default `{ graphOptimizationLevel: 'all' }`. */
+  /**
+   * Passed to `InferenceSession.create`. Default `{ graphOptimizationLevel: 'all' }`. Its
+   * `executionProviders`, when given, are used as they are (not together with `device`).
+   */
   sessionOptions?: object;
+  /**
+   * Where to run: `'auto'` (CUDA when onnxruntime-node's CUDA provider is installed, then WebGPU
+   * on a real GPU, never a software adapter, else the CPU), `'cpu'` (wasm in browsers),
+   * `'webgpu'` or `'cuda'`. An explicit device that is not there throws
+   * {@link xception-ts!XceptionDeviceError}. Default `'auto'`.
+   */
+  device?: OnnxDevice;
   /**
    * Class names, one per output. Default: the ImageNet labels when the model declares 1000
    * outputs, else `class N`. Each run checks that the model really produced that many values
@@ -151,6 +162,8 @@ export interface OnnxClassifier {
   readonly labels: readonly string[];
   /** The ONNX Runtime session, for advanced use. */
   readonly session: OrtSession;
+  /** The device the session runs on, its execution providers, and why it was picked. */
+  readonly device: OnnxDeviceInfo;
   /**
    * Classifies one image (pixels in [0, 255], RGB or RGBA, any size) and
    * returns the `topK` classes (default 5), best first. Rejects with an
@@ -239,7 +252,12 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     throw new XceptionConfigError(`labels has ${labels.length} names, but the model has ${classes} outputs.`);
   }
   const ort = options.ort ?? (await defaultRuntime('createOnnxClassifier'));
-  const session = await ort.InferenceSession.create(bytes, sessionOptions);
+  const { executionProviders, ...otherSessionOptions } = sessionOptions as { executionProviders?: readonly ExecutionProvider[] };
+  if (executionProviders !== undefined && options.device !== undefined) {
+    throw new XceptionConfigError(`pass device or sessionOptions.executionProviders, not both; got device ${JSON.stringify(options.device)}.`);
+  }
+  const placement = executionProviders ? { executionProviders } : requireDevice(options.device ?? 'auto', 'createOnnxClassifier');
+  const { session, device } = await openSessionOnDevice(ort, bytes, otherSessionOptions, placement, 'createOnnxClassifier');
   const [height, width] = inputSize;
   const [scale, shift] = preprocess === 'xception' ? [1 / 127.5, -1] : [1, 0];
   const [inputName] = session.inputNames;
@@ -293,6 +311,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       if (nan >= 0) throw new XceptionConfigError(`the model produced NaN for class ${nan}; it gave no valid scores for this image.`);
       return topClasses(scores, labels, topK);
     },
+    device,
     dispose: () => (released ??= session.release()),
   };
 }

@@ -1,9 +1,10 @@
-// The real Keras 2.0.5 files of ../shared/reference/keras-files/ (oarriaga's
-// face_classification, MIT) and their independent forward passes.
+// The real Keras 2.0.5 files of test/fixtures/keras-files/ (oarriaga's
+// face_classification, MIT, licence beside them; copied from ../shared/reference so
+// that a clone passes its own tests) and their independent forward passes.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const DIR = new URL('../../../shared/reference/keras-files/', import.meta.url);
+const DIR = new URL('../fixtures/keras-files/', import.meta.url);
 
 /** The two mini_XCEPTION files: name stem and number of classes. */
 export const MINI_XCEPTION_FILES = [

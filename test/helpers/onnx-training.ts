@@ -68,9 +68,8 @@ export async function runOnnx(bytes: Uint8Array, feeds: Record<string, ort.Tenso
 export function stepFeeds(graph: TrainingGraph, images: tf.Tensor, labels: tf.Tensor, learningRate: number, masks: Record<string, tf.Tensor> = {}): Record<string, ort.Tensor> {
   const feeds = stateFeeds(graph);
   feeds[graph.images] = new ort.Tensor('float32', Float32Array.from(images.dataSync()), images.shape);
-  feeds[graph.labels] = labels.dtype === 'int32'
-    ? new ort.Tensor('float32', Float32Array.from(labels.dataSync()), labels.shape)
-    : new ort.Tensor('float32', Float32Array.from(labels.dataSync()), labels.shape);
+  // One-hot rows or (sparse) class ids: the graph takes both as float32.
+  feeds[graph.labels] = new ort.Tensor('float32', Float32Array.from(labels.dataSync()), labels.shape);
   feeds[graph.learningRate] = new ort.Tensor('float32', new Float32Array([learningRate]), []);
   for (const mask of graph.dropoutMasks) {
     const value = masks[mask.input]!;

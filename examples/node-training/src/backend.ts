@@ -47,8 +47,24 @@ async function tryOnnx(): Promise<{ ok: true; ort: OnnxRuntime } | { ok: false; 
     const module = (await import('onnxruntime-node')) as unknown as OnnxRuntime & { default?: OnnxRuntime };
     return { ok: true, ort: module.InferenceSession ? module : module.default! };
   } catch (error) {
-    return { ok: false, reason: String((error as Error).message).split('\n')[0]!.slice(0, 200) };
+    return { ok: false, reason: onnxFailure(error as Error & { code?: string }) };
   }
+}
+
+/** Why onnxruntime-node did not load, and what fixes it. */
+export function onnxFailure(error: Error & { code?: string }): string {
+  const message = String(error.message).split('\n')[0]!.slice(0, 200);
+  if (error.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module) 'onnxruntime-node'/.test(message)) {
+    return (
+      'it is not installed. It is an optional dependency, and npm drops it when its install script fails, ' +
+      'which it does offline unless ONNXRUNTIME_NODE_INSTALL=skip is set (the script only fetches a CUDA provider; ' +
+      'the CPU binary ships in the package). Fix: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node'
+    );
+  }
+  return (
+    `it is installed but its native binding failed (${message}). Its CPU binary ships for Linux, macOS and Windows ` +
+    'on x64 and arm64. Fix: reinstall it with ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node'
+  );
 }
 
 async function useOnnx(ort: OnnxRuntime): Promise<SelectedBackend> {
@@ -85,7 +101,7 @@ export async function selectBackend(choice: BackendChoice, log: (line: string) =
     }
     if (choice === 'onnx') throw new Error(`--backend onnx: onnxruntime-node did not load: ${loaded.reason}.`);
     log(`onnxruntime-node did not load: ${loaded.reason}.`);
-    log('Falling back to the wasm backend (no native code; xception-ts registers its training kernels).');
+    log('Falling back to the wasm backend (no native code; xception-ts registers its training kernels), about 12× slower to train than ONNX Runtime.');
     return useWasm();
   }
   if (choice === 'wasm') return useWasm();

@@ -34,7 +34,8 @@ const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
   --epochs N            (default 10)
   --lr X                Adam's learning rate (default 0.001).
   --validation X        Fraction of each class held out (default 0.2).
-  --bn-momentum X       BatchNormalization momentum (default 0.99, Keras'); 0.9 suits short runs.
+  --bn-momentum X|auto  BatchNormalization momentum (default auto: 1 − 10/steps of the run, between
+                        0.9 and Keras' 0.99, so that the moving statistics validation uses keep up).
   --patience N          Early stopping: epochs without a better validation loss (default 3).
   --weights W           imagenet, or a Keras .h5 file, for transfer learning.
   --freeze-backbone     Train only the new classifier head (with --weights).
@@ -64,7 +65,7 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '10' },
     lr: { type: 'string', default: '0.001' },
     validation: { type: 'string', default: '0.2' },
-    'bn-momentum': { type: 'string', default: '0.99' },
+    'bn-momentum': { type: 'string', default: 'auto' },
     patience: { type: 'string', default: '3' },
     weights: { type: 'string' },
     'freeze-backbone': { type: 'boolean', default: false },
@@ -136,7 +137,8 @@ if (values.resume) {
   if (state.epoch >= epochs) log(`Already trained for ${state.epoch} epochs; pass a larger --epochs to continue.`);
 } else {
   const preset = (values.preset ?? (values.synthetic ? 'narrow' : fashion ? 'postact' : 'keras')) as XceptionPresetName | 'narrow';
-  const momentum = number('bn-momentum');
+  const momentum = batchNormMomentum(values['bn-momentum']!, epochs * stepsPerEpoch);
+  log(`BatchNormalization momentum: ${momentum}${values['bn-momentum'] === 'auto' ? ` (auto, for ${epochs * stepsPerEpoch} steps; --bn-momentum to set it)` : ''}.`);
   model = await buildModel({
     preset, inputSize, channels, classes, weights: values.weights, freezeBackbone: values['freeze-backbone'],
     batchNormMomentum: momentum === 0.99 ? undefined : momentum,
@@ -235,4 +237,18 @@ log(`Wrote ${join(out, 'history.json')}, ${join(out, 'history.svg')} and ${check
 function learningRate(schedule: string, rate: number, totalSteps: number): number | ((epoch: number, step: number) => number) {
   if (schedule === 'constant') return rate;
   return (_epoch, step) => 0.5 * rate * (1 + Math.cos((Math.PI * Math.min(step, totalSteps)) / totalSteps));
+}
+
+/**
+ * BatchNormalization's momentum. Validation runs BN on its moving statistics, an average over the
+ * last ~1/(1 − momentum) steps that starts at mean 0, variance 1: with Keras' 0.99 it needs several
+ * hundred steps to leave those values, and a short run that already fits its training data scores
+ * chance on held-out data. 'auto' keeps that memory to a tenth of the run: 1 − 10/steps, clamped
+ * to [0.9, 0.99] (Keras' 0.99 from 1,000 steps on).
+ */
+function batchNormMomentum(value: string, steps: number): number {
+  if (value === 'auto') return Math.min(0.99, Math.max(0.9, Number((1 - 10 / steps).toFixed(3))));
+  const momentum = Number(value);
+  if (!(momentum >= 0 && momentum < 1)) throw new Error(`--bn-momentum must be auto or a number in [0, 1); got ${JSON.stringify(value)}.`);
+  return momentum;
 }

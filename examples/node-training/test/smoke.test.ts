@@ -26,6 +26,20 @@ function train(...args: string[]) {
   return { log: child.stderr, history: JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) };
 }
 
+test("the README's first command (npm run train -- --synthetic --epochs 5) learns: validation accuracy well above chance", () => {
+  // As written, with only --out added so that it does not write into runs/latest. Its defaults
+  // (narrow preset, 150×150, batch 16, BN momentum auto → 0.9 for its 100 steps) are what is tested.
+  const run = join(out, 'first-command');
+  const child = spawnSync('npm', ['run', 'train', '--', '--synthetic', '--epochs', '5', '--out', run], { cwd: example, encoding: 'utf8', timeout: 15 * 60_000 });
+  assert.equal(child.status, 0, `npm run train failed:\n${child.stderr}`);
+  assert.match(child.stderr, /^BatchNormalization momentum: 0\.9 \(auto, for 100 steps; --bn-momentum to set it\)\.$/m);
+  const history = JSON.parse(readFileSync(join(run, 'history.json'), 'utf8'));
+  const accuracy = history.history.val_acc.at(-1);
+  console.log(`README's first command: validation accuracy ${accuracy.toFixed(3)} after ${history.epoch} epochs (chance 0.25), ${history.seconds.toFixed(0)} s`);
+  assert.equal(history.epoch, 5, 'it stopped early');
+  assert.ok(accuracy >= 0.9, `validation accuracy ${accuracy} is not well above chance (0.25)`);
+});
+
 test('learns the generated classes on ONNX Runtime (validation accuracy well above chance) and writes a checkpoint', () => {
   const { log, history } = train('--epochs', '3', '--backend', 'auto');
   // Here tfjs-node(-gpu) cannot load, so 'auto' says why in one line each and falls back to ONNX Runtime.

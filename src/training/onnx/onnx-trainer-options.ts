@@ -1,6 +1,7 @@
 import { XceptionTrainingError } from '../../errors.js';
 import type { LossConfig, OptimizerConfig } from './graph/training-graph.js';
 import type { OnnxRuntime } from '../../onnx/onnx-classifier.js';
+import { requireDevice, type ExecutionProvider, type OnnxDevice } from '../../onnx/onnx-device.js';
 
 /**
  * A learning rate that changes during training: called before every step with
@@ -115,19 +116,19 @@ export interface OnnxTrainerOptions {
    */
   ort?: OnnxRuntime;
   /**
-   * ONNX Runtime's execution providers, in order of preference, e.g.
-   * `['cuda', 'cpu']` (onnxruntime-node on Linux with CUDA 12), `['coreml', 'cpu']`,
-   * `['dml', 'cpu']` (Windows), `['webgpu', 'wasm']` (browsers). Default: ONNX Runtime's
-   * (`cpu` in Node, `wasm` in browsers).
+   * Where to train: `'auto'` (CUDA when onnxruntime-node's CUDA provider is installed, then
+   * WebGPU on a real GPU, never a software adapter, else the CPU), `'cpu'`, `'webgpu'` or
+   * `'cuda'`. An explicit device that is not there throws {@link xception-ts!XceptionDeviceError}
+   * naming what was found; {@link OnnxTrainer.device} tells what was picked and why. Not
+   * together with `executionProviders`. Default `'auto'`.
    */
-  executionProviders?: readonly (
-    | string
-    | {
-        /** The provider's name, e.g. `'cuda'`; the other properties are its options (e.g. `deviceId`). */
-        name: string;
-        [option: string]: unknown;
-      }
-  )[];
+  device?: OnnxDevice;
+  /**
+   * ONNX Runtime's execution providers, in order of preference, instead of `device`: e.g.
+   * `['coreml', 'cpu']` (macOS), `['dml', 'cpu']` (Windows), or a provider with options
+   * (`{ name: 'cuda', deviceId: 1 }`). Default: from `device`.
+   */
+  executionProviders?: readonly ExecutionProvider[];
   /** Threads of ONNX Runtime's CPU provider (`intraOpNumThreads`). Default: ONNX Runtime's (one per physical core). */
   threads?: number;
   /** More `InferenceSession` options, merged over the defaults (`graphOptimizationLevel: 'all'`). */
@@ -143,6 +144,8 @@ export interface ResolvedTrainerOptions {
   loss: LossConfig;
   batchSize: number;
   sessionOptions: Record<string, unknown>;
+  /** The device, or the execution providers given instead. */
+  device: OnnxDevice | { executionProviders: readonly ExecutionProvider[] };
   seed: number;
 }
 
@@ -191,23 +194,35 @@ export function resolveTrainerOptions(options: OnnxTrainerOptions): ResolvedTrai
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw new XceptionTrainingError(`threads must be a positive integer; got ${options.threads}.`);
   }
-  const sessionOptions: Record<string, unknown> = {
+  const { executionProviders: providersInSessionOptions, ...sessionOptions } = {
     graphOptimizationLevel: 'all',
-    ...(options.executionProviders ? { executionProviders: [...options.executionProviders] } : {}),
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
     ...options.sessionOptions,
-  };
+  } as Record<string, unknown>;
+  const executionProviders = options.executionProviders ?? (providersInSessionOptions as OnnxTrainerOptions['executionProviders']);
+  if (executionProviders !== undefined && options.device !== undefined) {
+    throw new XceptionTrainingError(`pass device or executionProviders, not both; got device ${JSON.stringify(options.device)} and executionProviders ${JSON.stringify(executionProviders)}.`);
+  }
+  if (executionProviders !== undefined && !(Array.isArray(executionProviders) && executionProviders.length > 0 && executionProviders.every(isProvider))) {
+    throw new XceptionTrainingError(`executionProviders must be a non-empty array of provider names or { name, ...options } objects; got ${describeValue(executionProviders)}.`);
+  }
+  const device = executionProviders ? { executionProviders } : requireDevice(options.device ?? 'auto', 'createOnnxTrainer', XceptionTrainingError);
   return {
     optimizer: { ...settings, type: optimizer.type } as OptimizerConfig,
     learningRate: typeof learningRate === 'number' ? () => learningRate : learningRate,
     loss,
     batchSize,
     sessionOptions,
+    device,
     seed,
   };
 }
 
-const TRAINER_OPTIONS = ['optimizer', 'loss', 'batchSize', 'ort', 'executionProviders', 'threads', 'sessionOptions', 'seed'];
+const TRAINER_OPTIONS = ['optimizer', 'loss', 'batchSize', 'ort', 'device', 'executionProviders', 'threads', 'sessionOptions', 'seed'];
+
+function isProvider(value: unknown): boolean {
+  return (typeof value === 'string' && value.length > 0) || (typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string');
+}
 
 /**
  * The largest batch the trainer accepts: 65,536 images of 71 × 71 × 3 (the

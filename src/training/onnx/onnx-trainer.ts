@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { isDisposedModel } from '../../argument-checks.js';
 import { XceptionTrainingError } from '../../errors.js';
 import { defaultRuntime } from '../../onnx/default-runtime.js';
+import { runsInNode, type OnnxDeviceInfo } from '../../onnx/onnx-device.js';
 import { isBatchSource, readBatch, readImages, type BatchSpec } from './batch-input.js';
 import { softmaxRows } from './classification-metrics.js';
 import { runFit } from './fit-loop.js';
@@ -32,6 +33,8 @@ export interface OnnxTrainer {
   readonly inputShape: readonly [number, number, number];
   /** The number of classes (the model's outputs). */
   readonly classes: number;
+  /** The device the training runs on (`'cpu'`, `'webgpu'` or `'cuda'`), its execution providers, and why it was picked. */
+  readonly device: OnnxDeviceInfo;
   /** Training steps done so far (the `step` a learning-rate schedule receives next). */
   readonly step: number;
   /** Set it to true (e.g. in a callback) to end {@link OnnxTrainer.fit} after the current batch. */
@@ -70,14 +73,16 @@ export interface OnnxTrainer {
  * Creates a trainer that trains an Xception built by this library on ONNX
  * Runtime: the model becomes one ONNX training graph (forward pass, its
  * derived backward pass and the optimizer update, in standard operators),
- * run by `onnxruntime-node` (CPU, CUDA, CoreML, DirectML) or `onnxruntime-web`
- * (wasm, WebGPU) — many times faster than TensorFlow.js' wasm backend on a
- * CPU. Dropout masks come from a seeded generator in JavaScript; the
+ * run by `onnxruntime-node` (CPU; the GPU through WebGPU — Dawn over Vulkan,
+ * Metal or D3D12, no CUDA toolkit — or CUDA) or `onnxruntime-web` (wasm, WebGPU).
+ * `device: 'auto'` (the default) picks CUDA, then a real GPU through WebGPU, else
+ * the CPU; {@link OnnxTrainer.device} says which and why. Dropout masks come from a seeded generator in JavaScript; the
  * learning rate is an input of the graph, so schedules cost nothing.
  *
  * @param model - A model from `createXception` (or built from this library's blocks), with a softmax or linear classifier on top.
  * @param options - See {@link OnnxTrainerOptions}.
  * @throws {@link xception-ts!XceptionTrainingError} for bad options or a layer the graph cannot train (it names the layer);
+ *   {@link xception-ts!XceptionDeviceError} when the device asked for is not there (it names what was found);
  *   {@link xception-ts!XceptionConfigError} when ONNX Runtime is missing.
  *
  * @example
@@ -88,6 +93,7 @@ export interface OnnxTrainer {
  *
  * const model = createXception({ preset: 'postact', inputShape: [32, 32, 1], numClasses: 10 });
  * const trainer = await createOnnxTrainer(model, { optimizer: { type: 'adam', learningRate: 1e-3 }, batchSize: 32 });
+ * console.log(trainer.device.device, trainer.device.reason); // e.g. 'webgpu', 'auto: no CUDA provider library; WebGPU on Vulkan …'
  * const loss = await trainer.trainOnBatch(images, oneHotLabels);
  * const { history } = await trainer.fit(images, oneHotLabels, { epochs: 3, validationData: [testImages, testLabels] });
  * ```
@@ -96,7 +102,7 @@ export interface OnnxTrainer {
  * ```ts
  * // Browser: npm install onnxruntime-web
  * import * as ort from 'onnxruntime-web';
- * const trainer = await createOnnxTrainer(model, { ort, executionProviders: ['wasm'], batchSize: 8 });
+ * const trainer = await createOnnxTrainer(model, { ort, device: 'webgpu', batchSize: 8 }); // or 'cpu' (wasm), 'auto'
  * ```
  * @category Training
  */
@@ -106,7 +112,7 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
   const ort = options.ort ?? (await defaultRuntime('createOnnxTrainer'));
   const spec: BatchSpec = { inputShape, classes, sparse: settings.loss.type === 'sparseCategoricalCrossentropy' };
   const random = seededRandom(settings.seed);
-  const fillsPreallocatedOutputs = Boolean((ort as { env?: { versions?: { node?: string } } }).env?.versions?.node);
+  const fillsPreallocatedOutputs = runsInNode(ort);
   const sessions = createTrainerSessions(model, ort, settings);
 
   // The first training graph is built now, so that a layer it cannot train fails here.
@@ -168,6 +174,7 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
   const trainer: OnnxTrainer = {
     inputShape,
     classes,
+    device: sessions.device()!,
     get step() {
       return engine.step;
     },

@@ -1,6 +1,7 @@
 // The trainer's ONNX Runtime sessions: one per graph kind and batch size, built on first use.
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { OnnxRuntime } from '../../onnx/onnx-classifier.js';
+import { openSessionOnDevice, type OnnxDeviceInfo, type OpenedSession } from '../../onnx/onnx-device.js';
 import { buildEvaluationGraph } from './graph/build-evaluation-graph.js';
 import { buildTrainingGraph } from './graph/build-training-graph.js';
 import type { EvaluationGraph, TrainingGraph } from './graph/training-graph.js';
@@ -21,6 +22,8 @@ export interface GraphSession<G> {
 
 /** The trainer's sessions, keyed by graph kind and batch size. @internal */
 export interface TrainerSessions {
+  /** The device the sessions run on, once the first one is open. */
+  device(): OnnxDeviceInfo | undefined;
   training(batch: number): Promise<GraphSession<TrainingGraph>>;
   evaluation(batch: number): Promise<GraphSession<EvaluationGraph>>;
   /** Releases every session built so far; later calls build anew. */
@@ -34,6 +37,20 @@ export interface TrainerSessions {
  */
 export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, settings: ResolvedTrainerOptions): TrainerSessions {
   const sessions = new Map<string, Promise<GraphSession<TrainingGraph | EvaluationGraph>>>();
+  // The first session picks the device (probing; under 'auto' falling back to the CPU); the
+  // others open on the same providers. A first session that fails leaves the choice open.
+  let placed: Promise<OpenedSession> | undefined;
+  let device: OnnxDeviceInfo | undefined;
+  const open = async (bytes: Uint8Array) => {
+    if (!placed) {
+      const opening = openSessionOnDevice(ort, bytes, settings.sessionOptions, settings.device, 'createOnnxTrainer');
+      placed = opening;
+      opening.then((opened) => (device = opened.device), () => (placed = undefined));
+      return (await opening).session;
+    }
+    const { providers } = await placed;
+    return ort.InferenceSession.create(bytes, { ...settings.sessionOptions, executionProviders: [...providers] });
+  };
   const sessionFor = (kind: 'train' | 'eval', batch: number) => {
     const key = `${kind}:${batch}`;
     let entry = sessions.get(key);
@@ -42,8 +59,7 @@ export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, sett
         const graph = kind === 'train'
           ? await buildTrainingGraph(model, { optimizer: settings.optimizer, loss: settings.loss, batchSize: batch })
           : await buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch });
-        const session = (await ort.InferenceSession.create(graph.bytes, settings.sessionOptions)) as unknown as Session;
-        return { session, graph };
+        return { session: (await open(graph.bytes)) as unknown as Session, graph };
       })();
       sessions.set(key, entry);
       entry.catch(() => sessions.delete(key));
@@ -51,6 +67,7 @@ export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, sett
     return entry;
   };
   return {
+    device: () => device,
     training: (batch) => sessionFor('train', batch) as Promise<GraphSession<TrainingGraph>>,
     evaluation: (batch) => sessionFor('eval', batch) as Promise<GraphSession<EvaluationGraph>>,
     releaseAll: async () => {
