@@ -1,26 +1,21 @@
 /*
- * `train --device`: which ONNX Runtime device trains. The ONE place that maps
- * it onto createOnnxTrainer's options: once createOnnxTrainer takes
- * `device: 'auto' | 'cpu' | 'webgpu' | 'cuda'` and reports `trainer.device`
- * (issue 19), trainerDeviceOptions returns `{ device }` and deviceOf reads
- * `trainer.device`.
+ * `train --device`: which ONNX Runtime device trains (createOnnxTrainer's
+ * `device`), and what the trainer picked.
  */
-import type { OnnxTrainer, OnnxTrainerOptions } from '../src/onnx/index.js';
+import type { OnnxDevice, OnnxTrainer, OnnxTrainerOptions } from '../src/onnx/index.js';
 
 /** The devices `--device` names. */
-export const TRAIN_DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
+export const TRAIN_DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const satisfies readonly OnnxDevice[];
 
 /** One of {@link TRAIN_DEVICES}. */
 export type TrainDevice = (typeof TRAIN_DEVICES)[number];
 
 /** createOnnxTrainer's options for `device`. */
-export function trainerDeviceOptions(device: TrainDevice): Pick<OnnxTrainerOptions, 'executionProviders'> {
-  // Until createOnnxTrainer takes `device`: its execution provider by name ('auto' and 'cpu': ONNX Runtime's default, the CPU).
-  return device === 'cuda' || device === 'webgpu' ? { executionProviders: [device] } : {};
+export function trainerDeviceOptions(device: TrainDevice): Pick<OnnxTrainerOptions, 'device'> {
+  return { device };
 }
 
-/** The device the trainer picked (its `device` when it reports one). */
-export function deviceOf(trainer: OnnxTrainer, asked: TrainDevice): string {
-  const reported = (trainer as { device?: unknown }).device;
-  return typeof reported === 'string' ? reported : asked === 'auto' ? 'cpu' : asked;
+/** The device the trainer picked, for the table: `cpu`, `webgpu` or `cuda`. */
+export function deviceOf(trainer: OnnxTrainer): string {
+  return trainer.device.device;
 }

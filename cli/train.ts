@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countParameters, plotHistory, saveKerasModel, unfreeze, XceptionError } from '../src/index.js';
+import { countParameters, plotHistory, saveKerasModel, unfreeze, XceptionDeviceError, XceptionError } from '../src/index.js';
 import { createOnnxTrainer, exportOnnx, type LearningRateSchedule, type OnnxTrainer, type OnnxTrainingLogs } from '../src/onnx/index.js';
 import { UsageError, writingTo } from './cli-errors.js';
 import type { CliFlags } from './flags.js';
@@ -141,8 +141,13 @@ async function trainPhases(model: LayersModel, data: TrainData, settings: TrainS
         seed: settings.seed,
         sessionOptions: { logSeverityLevel: 3 }, // ONNX Runtime's own warnings (unused initializers) are not the user's business
         ...trainerDeviceOptions(settings.device),
+      }).catch((error: unknown) => {
+        // A device that is not there is a problem of this machine (exit 1), not of the command line.
+        if (error instanceof XceptionDeviceError) throw new XceptionError(`--device ${settings.device}: ${error.message}`, { cause: error });
+        throw error;
       });
-      device = deviceOf(trainer, settings.device);
+      device = deviceOf(trainer);
+      if (!phase.fineTune) io.err(`Device: ${device}${trainer.device.adapter ? ` (${trainer.device.adapter})` : ''}: ${trainer.device.reason}`);
       if (interrupted) trainer.stopTraining = true;
       const progress = trainingProgress(output, phase.until, stepsPerEpoch);
       let epochStarted = 0;

@@ -1,11 +1,13 @@
 import { requireKnownOptions } from '../model/xception-options.js';
-import { XceptionDataError, XceptionError } from '../errors.js';
-import { importNode, isNode } from '../platform/node-import.js';
-import { decodeImageBytes } from './decode-image-stand-in.js';
+import { XceptionDataError } from '../errors.js';
+import { isNode } from '../platform/node-import.js';
+import { decodeImageBytes } from './decode-image.js';
+import { IMAGE_LIMITS } from './image-limits.js';
 import { createImageDataset, IMAGE_BATCH_OPTIONS, resolveBatchOptions, type ImageBatchOptions, type ImageDataset } from './image-dataset.js';
 import type { SourcePixels } from './image-sampler.js';
 import { requireImageSize } from './image-size.js';
 import { listImageFolder } from './list-image-folder.js';
+import { readImageFile } from './read-image-file.js';
 import { seededRandom, shuffleInPlace } from '../training/onnx/seeded-random.js';
 
 /**
@@ -35,9 +37,9 @@ export interface ImageFolderOptions extends ImageBatchOptions {
   onSkip?: (file: SkippedImage) => void;
   /** Most image files the folder may hold; listing stops past it. @defaultValue `2_000_000` (ImageNet-1k's 1.28 M fit) */
   maxFiles?: number;
-  /** Largest image file, in bytes, checked before reading it. @defaultValue `67_108_864` (64 MiB) */
-  maxFileBytes?: number;
-  /** Largest width × height an image may declare, checked before decoding it. @defaultValue `100_000_000` */
+  /** Largest image file, in bytes, checked before reading it. @defaultValue `IMAGE_LIMITS.maxBytes` (256 MiB) */
+  maxBytes?: number;
+  /** Largest width × height an image may declare, checked before decoding it. @defaultValue `IMAGE_LIMITS.maxPixels` (50,000,000) */
   maxPixels?: number;
 }
 
@@ -77,8 +79,8 @@ export interface ImageFolderDataset {
   skipped: readonly SkippedImage[];
 }
 
-const KNOWN_OPTIONS = [...IMAGE_BATCH_OPTIONS, 'imageSize', 'channels', 'validationSplit', 'skipBadFiles', 'onSkip', 'maxFiles', 'maxFileBytes', 'maxPixels'];
-const DEFAULTS = { imageSize: 256, channels: 3, maxFiles: 2_000_000, maxFileBytes: 64 * 2 ** 20, maxPixels: 100_000_000 } as const;
+const KNOWN_OPTIONS = [...IMAGE_BATCH_OPTIONS, 'imageSize', 'channels', 'validationSplit', 'skipBadFiles', 'onSkip', 'maxFiles', 'maxBytes', 'maxPixels'];
+const DEFAULTS = { imageSize: 256, channels: 3, maxFiles: 2_000_000 } as const;
 
 /**
  * Keras' `image_dataset_from_directory` for Node: a folder with one
@@ -118,8 +120,8 @@ export async function imageDatasetFromDirectory(dir: string, options: ImageFolde
   const split = options.validationSplit ?? 0;
   if (!(typeof split === 'number' && split >= 0 && split < 1)) throw fail(`validationSplit must be a number in [0, 1); got ${JSON.stringify(options.validationSplit)}.`);
   const maxFiles = positiveInteger('maxFiles', options.maxFiles ?? DEFAULTS.maxFiles);
-  const maxFileBytes = positiveInteger('maxFileBytes', options.maxFileBytes ?? DEFAULTS.maxFileBytes);
-  const maxPixels = positiveInteger('maxPixels', options.maxPixels ?? DEFAULTS.maxPixels);
+  const maxBytes = positiveInteger('maxBytes', options.maxBytes ?? IMAGE_LIMITS.maxBytes);
+  const maxPixels = positiveInteger('maxPixels', options.maxPixels ?? IMAGE_LIMITS.maxPixels);
   if (options.onSkip !== undefined && typeof options.onSkip !== 'function') throw fail('onSkip must be a function.');
   if (!isNode()) throw fail('it reads a folder, which needs Node.');
 
@@ -133,7 +135,7 @@ export async function imageDatasetFromDirectory(dir: string, options: ImageFolde
     const path = paths[index]!;
     if (skippedPaths.has(path)) return undefined;
     try {
-      return await readImage(path, channels, maxFileBytes, maxPixels);
+      return await decodeImageBytes(await readImageFile(path, maxBytes), { channels, maxPixels, name: path });
     } catch (error) {
       const reason = (error as Error).message;
       if (!options.skipBadFiles) {
@@ -180,19 +182,4 @@ function splitPerClass(files: string[][], split: number, seed: number): { train:
     start += group.length;
   }
   return { train, validation };
-}
-
-/** One file's pixels at `channels`, within the byte and pixel caps; any failure is an XceptionError naming the file. */
-async function readImage(path: string, channels: 1 | 3, maxFileBytes: number, maxPixels: number): Promise<SourcePixels> {
-  const { readFile, stat } = await importNode<typeof import('node:fs/promises')>('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    const size = (await stat(path)).size;
-    if (size > maxFileBytes) throw new XceptionError(`${path}: ${size} bytes, above maxFileBytes (${maxFileBytes}).`);
-    bytes = await readFile(path);
-  } catch (error) {
-    if (error instanceof XceptionError) throw error;
-    throw new XceptionError(`cannot read ${path}: ${(error as Error).message}.`);
-  }
-  return decodeImageBytes(bytes, { channels, maxPixels, name: path });
 }

@@ -37,6 +37,7 @@ describe('xception-ts train', () => {
     expect(code, err).toBe(0);
     expect(err).toMatch(/^Data: 120 images in 3 classes \(96 training, 24 validation\) from .*patterns\.$/m);
     expect(err).toMatch(/^Model: tiny at 32×32×3, 16,096 parameters \(15,356 trainable\), BatchNormalization momentum 0\.9\.$/m);
+    expect(err).toMatch(/^Device: cpu: auto: .+$/m); // no GPU here: what 'auto' found and why it chose the CPU
     expect(err.match(/^Epoch \d+\/8: loss \d\.\d{4} acc \d\.\d{4} val_loss \d\.\d{4} val_acc \d\.\d{4} \(\d+\.\d s, \d+ images\/s\)$/gm)).toHaveLength(8);
     const [row] = tableRows(stdout);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as Record<string, number[]>;
@@ -154,6 +155,7 @@ describe('xception-ts train', () => {
       [['idx:'], 2, /train idx:DIR needs the folder after idx:/],
       [[`idx:${join(root, 'missing')}`], 1, /cannot read the IDX folder/],
       [[data, '--top', '3'], 2, /train does not take --top\./],
+      [[data, '--device', 'cuda'], 1, /^xception-ts: --device cuda: createOnnxTrainer: device 'cuda' is not available: .*; found: cpu/m],
       [[data, '--max-images', '10'], 2, /--max-images applies to idx: data only\./],
       [['idx:/x', '--validation-split', '0.1'], 2, /--validation-split applies to a folder of images, not to idx: data \(its test files validate\)\./],
     ];

@@ -112,7 +112,7 @@ describe('imageDatasetFromDirectory', () => {
       expect((error as Error).message).toMatch(message);
     }
     await expect(imageDatasetFromDirectory(root, { imageSize: 8, colour: 'rgb' } as never)).rejects.toThrow(
-      new XceptionConfigError(`Unknown imageDatasetFromDirectory option 'colour'; valid options are 'batchSize', 'shuffle', 'seed', 'augment', 'labelMode', 'preprocess', 'imageSize', 'channels', 'validationSplit', 'skipBadFiles', 'onSkip', 'maxFiles', 'maxFileBytes', 'maxPixels'.`),
+      new XceptionConfigError(`Unknown imageDatasetFromDirectory option 'colour'; valid options are 'batchSize', 'shuffle', 'seed', 'augment', 'labelMode', 'preprocess', 'imageSize', 'channels', 'validationSplit', 'skipBadFiles', 'onSkip', 'maxFiles', 'maxBytes', 'maxPixels'.`),
     );
   });
 
@@ -131,9 +131,9 @@ describe('imageDatasetFromDirectory', () => {
     expect(lenient.skipped.map((s) => s.path)).toEqual([join(dir, 'a/bad.png'), join(dir, 'b/big.png')]);
     expect(reported).toEqual(lenient.skipped.map((s) => s.path)); // once each, not once per epoch
     expect(lenient.skipped[1]!.reason).toMatch(/40×30.* over the pixel cap of 1[,.]?000/);
-    const small = await imageDatasetFromDirectory(dir, { imageSize: 2, skipBadFiles: true, maxFileBytes: 100 });
+    const small = await imageDatasetFromDirectory(dir, { imageSize: 2, skipBadFiles: true, maxBytes: 100 });
     await epoch(small.train);
-    expect(small.skipped.find((s) => s.path.endsWith('big.png'))?.reason).toMatch(/big\.png: \d+ bytes, above maxFileBytes \(100\)\./);
+    expect(small.skipped.find((s) => s.path.endsWith('big.png'))?.reason).toMatch(/big\.png: \d+ bytes, over the file-size cap of 100 \(maxBytes; IMAGE_LIMITS\.maxBytes by default\): nothing was read\./);
   });
 
   it('feeds the ONNX trainer and model.fitDataset, leaving no tensor behind', async () => {
