@@ -5,6 +5,7 @@ biases, BatchNormalization eps 1e-3 / momentum 0.99) in plain torch.nn, timing o
 (forward, cross-entropy, backward, update) per batch, as bench/parts/onnx-training.mjs does.
 
     /usr/bin/python3 bench/pytorch-xception.py --size 150 --batch 8 [--size 299 --batch 8] [--steps 10] [--threads 2]
+        [--device cpu|cuda] [--mode train|infer]
 
 Prints one JSON line: {"torch": version, "threads": n, "rows": [{size, batch, stepMedianMs, stepMs, imagesPerSecond}]}.
 Max pooling pads symmetrically (torch's MaxPool2d), where TensorFlow's 'same' pads an even-sized
@@ -94,19 +95,28 @@ class KerasXception(nn.Module):
         return self.predictions(x.mean(dim=(2, 3)))  # logits; the loss applies the softmax
 
 
-def time_steps(size, batch, steps, warmup, classes=10):
+def time_steps(size, batch, steps, warmup, device=torch.device("cpu"), mode="train", classes=10):
+    """One Adam step per batch ('train'), or one forward pass in eval mode under no_grad ('infer');
+    on CUDA each timing waits for the GPU (torch.cuda.synchronize)."""
     torch.manual_seed(0)
-    model = KerasXception(classes).train()
+    model = KerasXception(classes).to(device).train(mode == "train")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, eps=1e-7)
-    x = torch.rand(batch, 3, size, size) * 2 - 1
-    y = torch.randint(0, classes, (batch,))
+    x = (torch.rand(batch, 3, size, size) * 2 - 1).to(device)
+    y = torch.randint(0, classes, (batch,)).to(device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = []
     for i in range(warmup + steps):
+        sync()
         start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+        if mode == "train":
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+        else:
+            with torch.no_grad():
+                model(x)
+        sync()
         if i >= warmup:
             times.append((time.perf_counter() - start) * 1000)
     median = statistics.median(times)
@@ -122,13 +132,19 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--mode", choices=["train", "infer"], default="train")
     args = parser.parse_args()
     sizes, batches = args.size or [150], args.batch or [8]
     if len(sizes) != len(batches):
         parser.error("give as many --batch as --size (one row each)")
     torch.set_num_threads(args.threads)
-    rows = [time_steps(s, b, args.steps, args.warmup) for s, b in zip(sizes, batches)]
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
+    device = torch.device(args.device)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch.cuda.is_available() is False")
+    rows = [time_steps(s, b, args.steps, args.warmup, device, args.mode) for s, b in zip(sizes, batches)]
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "device": args.device,
+                      "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None, "mode": args.mode, "rows": rows}))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ describe('API surface', () => {
       'OrtSession', 'PixelTensor', 'Pixels', 'createOnnxClassifier', 'exportOnnx',
       'createOnnxTrainer', 'OnnxTrainer', 'LearningRateSchedule', 'OnnxLossOptions', 'OnnxOptimizerOptions', 'OnnxTrainerOptions',
       'OnnxBatch', 'OnnxBatchIterator', 'OnnxBatchSource', 'OnnxEvaluateOptions', 'OnnxEvaluation', 'OnnxFitOptions', 'OnnxTrainingCallbacks', 'OnnxTrainingHistory', 'OnnxTrainingLogs',
+      'ExecutionProvider', 'OnnxDevice', 'OnnxDeviceInfo',
     ].sort());
   });
 
@@ -59,6 +60,7 @@ describe('API surface', () => {
       'ImageDataset', 'ImageBatch', 'ImageBatchIterator', 'ImageBatchOptions', 'plotHistory', 'PlotHistoryOptions',
       'loadImage', 'LoadImageOptions', 'ImageSource', 'IMAGE_LIMITS', 'XceptionImageError',
       'useWasmBackend', 'UseWasmBackendOptions', 'WasmBackendInfo',
+      'XceptionDeviceError',
     ].sort());
   });
 });

@@ -3,7 +3,7 @@
 // batch, in a fresh process with no heap cap. Prints one JSON line: step times, images per
 // second, the time to build the graph and session, and the process' peak RSS.
 //
-//   node bench/parts/onnx-training.mjs --size 150 --batch 8 [--steps 10] [--warmup 1] [--threads N]
+//   node bench/parts/onnx-training.mjs --size 150 --batch 8 [--steps 10] [--warmup 1] [--threads N] [--device cpu|webgpu|cuda|auto]
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '1' },
     threads: { type: 'string' },
+    device: { type: 'string', default: 'cpu' },
   },
 });
 const size = Number(values.size);
@@ -30,7 +31,7 @@ const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 1);
 const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat();
 let start = performance.now();
 const trainer = await createOnnxTrainer(model, {
-  ort, batchSize: batch, optimizer: { type: 'adam', learningRate: 1e-4 },
+  ort, batchSize: batch, optimizer: { type: 'adam', learningRate: 1e-4 }, device: values.device,
   ...(values.threads ? { threads: Number(values.threads) } : {}),
 });
 const createMs = performance.now() - start;
@@ -47,7 +48,7 @@ const syncMs = performance.now() - start;
 await trainer.dispose();
 const medianMs = median(stepMs);
 console.log(JSON.stringify({
-  engine: 'onnxruntime-node', ortVersion: ort.env?.versions?.common ?? null, preset: values.preset, size, batch, steps: stepMs.length,
+  engine: 'onnxruntime-node', ortVersion: ort.env?.versions?.common ?? null, device: trainer.device, preset: values.preset, size, batch, steps: stepMs.length,
   stepMedianMs: medianMs, stepMs, imagesPerSecond: (batch * 1000) / medianMs, createMs, syncMs,
   firstLoss: losses[0], lastLoss: losses.at(-1),
   peakRssBytes: process.resourceUsage().maxRSS * 1024,

@@ -10,7 +10,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { assertWasmTrainingFits, countParameters, listPresets, plotHistory, unfreeze, type ImageDataset, type XceptionPresetName } from 'xception-ts';
-import { createOnnxTrainer } from 'xception-ts/onnx';
+import { createOnnxTrainer, type OnnxDevice } from 'xception-ts/onnx';
+
+const DEVICE_CHOICES: readonly OnnxDevice[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backend.js';
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { folderData, writeStripes } from './data.js';
@@ -43,6 +45,8 @@ const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
   --fine-tune-lr X      Adam's learning rate while fine-tuning (default 0.00001, keras.io's).
   --backend B           auto (tfjs-node-gpu, then tfjs-node, then onnx, then wasm), tensorflow, onnx
                         (ONNX Runtime), wasm or cpu (default auto).
+  --device D            ONNX Runtime's device: auto (CUDA, then WebGPU on a real GPU, else the CPU),
+                        cpu, webgpu (Dawn over Vulkan/Metal/D3D12) or cuda (default auto).
   --threads N           ONNX Runtime's threads (default: one per core).
   --schedule S          constant or cosine (decays --lr to 0 over the run; onnx backend only).
   --max-minutes M       Stop after the first epoch that ends past M minutes of training.
@@ -72,6 +76,7 @@ const { values } = parseArgs({
     'fine-tune-epochs': { type: 'string', default: '0' },
     'fine-tune-lr': { type: 'string', default: '0.00001' },
     backend: { type: 'string', default: 'auto' },
+    device: { type: 'string', default: 'auto' },
     out: { type: 'string', default: 'runs/latest' },
     resume: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -87,6 +92,8 @@ const number = (name: keyof typeof values) => {
   return n;
 };
 if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) throw new Error(`--backend must be auto, tensorflow, onnx, wasm or cpu; got ${values.backend}.`);
+if (!DEVICE_CHOICES.includes(values.device as OnnxDevice)) throw new Error(`--device must be auto, cpu, webgpu or cuda; got ${values.device}.`);
+if (values.device !== 'auto' && values.backend !== 'onnx' && values.backend !== 'auto') throw new Error(`--device ${values.device} needs --backend onnx (or auto).`);
 if (!['constant', 'cosine'].includes(values.schedule!)) throw new Error(`--schedule must be constant or cosine; got ${values.schedule}.`);
 if (values.schedule === 'cosine' && values.backend !== 'onnx' && values.backend !== 'auto') throw new Error('--schedule cosine needs --backend onnx.');
 const fashion = /^fashion-mnist(:|$)/.test(values.data ?? '') ? values.data!.slice('fashion-mnist:'.length) || FASHION_MNIST_DIR : undefined;
@@ -162,10 +169,12 @@ const onnxTrainer = (rate: number | ((epoch: number, step: number) => number)) =
         ort: backend.ort,
         optimizer: { type: 'adam', learningRate: rate },
         batchSize,
+        device: values.device as OnnxDevice,
         ...(values.threads ? { threads: number('threads') } : {}),
       })
     : undefined;
 let trainer = await onnxTrainer(learningRate(values.schedule!, number('lr'), epochs * stepsPerEpoch));
+if (trainer) log(`ONNX Runtime device: ${trainer.device.device}${trainer.device.adapter ? ` (${trainer.device.adapter})` : ''}; ${trainer.device.reason}.`);
 if (trainer && values.resume) log("Resuming on ONNX Runtime: the weights continue from the checkpoint, Adam's moments start again from zero.");
 const callbacks: tf.CustomCallbackArgs[] = [
   progressBar({ epochs, stepsPerEpoch, batchSize, write: (t) => process.stderr.write(t), tty: process.stderr.isTTY === true }),

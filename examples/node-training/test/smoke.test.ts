@@ -56,6 +56,24 @@ test('learns the generated classes on ONNX Runtime (validation accuracy well abo
   assert.match(readFileSync(join(out, 'history.svg'), 'utf8'), /^<svg[^>]*>.*<polyline/s);
 });
 
+// SwiftShader, the software Vulkan GPU of Debian's chromium package: WebGPU's real shaders, slowly.
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+test('--device webgpu trains a few steps on the GPU through WebGPU (SwiftShader here) and says so', { skip: existsSync(SWIFTSHADER) ? false : `${SWIFTSHADER} is missing (apt-get install chromium libvulkan1)` }, () => {
+  const run = join(out, 'webgpu');
+  const args = ['--synthetic', '--classes', '2', '--samples', '24', '--preset', 'narrow', '--input-size', '32', '--batch-size', '4', '--epochs', '1', '--backend', 'onnx', '--device', 'webgpu', '--out', run];
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', ...args], {
+    cwd: example,
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+    env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER, XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? tmpdir() },
+  });
+  assert.equal(child.status, 0, `train.ts --device webgpu failed:\n${child.stderr}`);
+  assert.match(child.stderr, /^ONNX Runtime device: webgpu \(only software Vulkan drivers: libvk_swiftshader\.so\); device 'webgpu' asked for\.$/m);
+  const history = JSON.parse(readFileSync(join(run, 'history.json'), 'utf8'));
+  assert.equal(history.epoch, 1);
+  assert.ok(history.history.loss.every(Number.isFinite), `losses ${history.history.loss}`);
+});
+
 test('--resume on wasm continues from the ONNX Runtime checkpoint: the history grows, the model does not start over', () => {
   const before = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
   const { log, history } = train('--epochs', '4', '--backend', 'wasm', '--resume');

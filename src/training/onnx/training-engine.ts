@@ -3,7 +3,7 @@ import { tensor, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { isDisposedModel } from '../../argument-checks.js';
 import { XceptionTrainingError } from '../../errors.js';
-import { readBatch, type BatchSpec, type LabelledArrays } from './batch-input.js';
+import { firstNonFinite, readBatch, type BatchSpec, type LabelledArrays } from './batch-input.js';
 import { countCorrect, crossEntropySum } from './classification-metrics.js';
 import type { StateEntry } from './graph/training-graph.js';
 import type { OnnxBatchSource } from './onnx-fit-options.js';
@@ -73,7 +73,7 @@ export class TrainingEngine {
     }
     // onnxruntime-node writes the new state into the spare buffers (pre-allocated outputs): no
     // allocation per step. onnxruntime-web returns pre-allocated CPU outputs unfilled: it allocates.
-    const fetches: Record<string, unknown> = { [graph.loss]: null, [graph.logits]: null };
+    const fetches: Record<string, unknown> = { [graph.loss]: null, [graph.logits]: null, [graph.stateSum]: null };
     for (const entry of graph.state) {
       if (entry.output === entry.input) continue;
       if (!this.fillsPreallocatedOutputs) {
@@ -88,7 +88,15 @@ export class TrainingEngine {
     const loss = Number((outputs[graph.loss]!.data as Float32Array)[0]);
     if (!Number.isFinite(loss)) {
       throw new XceptionTrainingError(
-        `the loss became ${loss} at step ${this.step} (learning rate ${rate}); the step was not applied and the state is as before it. Lower the learning rate.`,
+        `the loss became ${loss} at step ${this.step} (learning rate ${rate}); the step was not applied and the state is as before it. ` +
+          'If earlier steps were accepted with a high learning rate, the weights may have diverged already: lower the learning rate and start again from a checkpoint.',
+      );
+    }
+    const stateSum = Number((outputs[graph.stateSum]!.data as Float32Array)[0]);
+    if (!Number.isFinite(stateSum)) {
+      throw new XceptionTrainingError(
+        `step ${this.step} (learning rate ${rate}, loss ${loss}) produced non-finite weights, moving statistics or optimizer state; ` +
+          'the step was not applied and the state is as before it. Lower the learning rate.',
       );
     }
     const next = new Map(this.state);
@@ -120,6 +128,13 @@ export class TrainingEngine {
       feeds[graph.labels] = this.labelTensor(zeros, batch);
       const outputs = await session.run(feeds);
       logits.set((outputs[graph.logits]!.data as Float32Array).subarray(0, n * spec.classes), start * spec.classes);
+    }
+    const bad = logits.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new XceptionTrainingError(
+        `the model's output for image ${Math.floor(bad / spec.classes)} is ${logits[bad]} (class ${bad % spec.classes}) after ${this.step} steps: ` +
+          'the weights have diverged, typically from too high a learning rate. Lower it and start again from a checkpoint.',
+      );
     }
     return logits;
   }
@@ -168,10 +183,14 @@ export class TrainingEngine {
         `syncToModel: the model '${model.name}' has been disposed; the trainer's weights have nowhere to go (predict and evaluate still work).`,
       );
     }
-    // All values are computed before any variable is written: all of them change, or none.
+    // All values are computed and checked before any variable is written: all of them change, or none.
     const values = entries.map((entry) => {
       const variable = entry.variable!;
       const { data, shape } = fromOnnxLayout(this.state.get(entry.input)!.data as Float32Array, entry);
+      const bad = firstNonFinite(data);
+      if (bad >= 0) {
+        throw new XceptionTrainingError(`syncToModel: ${variable.name} holds ${data[bad]} at element ${bad}; no weight of the model was changed.`);
+      }
       if (shape.join(',') !== variable.shape.join(',')) {
         throw new XceptionTrainingError(`syncToModel: ${variable.name} has shape [${variable.shape}], but its ONNX state ${entry.input} maps to [${shape}].`);
       }

