@@ -57,7 +57,7 @@ export const FLAG_HELP: Record<string, string> = {
   'skip-bad-files': '--skip-bad-files      Leave out images that cannot be read or decoded, and list them, instead of stopping.',
   'max-files': '--max-files N         Refuse a folder of more than N images (default: 2,000,000).',
   'max-images': '--max-images N        idx: use only the first N images of each split.',
-  'bn-momentum': "--bn-momentum X       BatchNormalization's momentum, or auto: Keras' 0.99 for runs of 500 steps or more, else 0.9 (default: auto).",
+  'bn-momentum': "--bn-momentum X       BatchNormalization's momentum, or auto: 1 − 10/steps of the run, from 0.9 to Keras' 0.99 (default: auto).",
 };
 
 /** The commands by name. */

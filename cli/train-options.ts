@@ -38,14 +38,16 @@ export interface TrainSettings {
 }
 
 /**
- * `--bn-momentum auto`: Keras' 0.99 for runs of 500 steps or more, else 0.9.
- * Validation runs BatchNormalization on its moving statistics, which move by
- * 1 − momentum a step: at 0.99 they need several hundred steps to leave their
- * start, and until then validation scores chance however well training goes.
+ * `--bn-momentum auto`: 1 − 10/steps of the run, between 0.9 and Keras' 0.99 (the rule of
+ * examples/node-training). Validation runs BatchNormalization on its moving statistics, an
+ * average over the last ~1/(1 − momentum) steps that starts at mean 0, variance 1: at 0.99 they
+ * need several hundred steps to leave those values, and until then validation scores chance
+ * however well training goes; auto keeps that memory to a tenth of the run.
  */
 export function batchNormMomentum(settings: TrainSettings, stepsPerEpoch: number): number {
   if (settings.bnMomentum !== 'auto') return settings.bnMomentum;
-  return (settings.epochs + settings.fineTuneEpochs) * stepsPerEpoch >= 500 ? 0.99 : 0.9;
+  const steps = (settings.epochs + settings.fineTuneEpochs) * stepsPerEpoch;
+  return Math.min(0.99, Math.max(0.9, Number((1 - 10 / steps).toFixed(3))));
 }
 
 /** `--name` as a number in [min, max] (or (min, max] with `exclusiveMin`). */
@@ -99,7 +101,7 @@ export function trainSettings(source: string, values: CliFlags): TrainSettings {
     skipBadFiles: values['skip-bad-files'] === true,
     maxFiles: string('max-files') === undefined ? undefined : integerFlag('max-files', string('max-files')!, 1),
     maxImages: string('max-images') === undefined ? undefined : integerFlag('max-images', string('max-images')!, 1),
-    bnMomentum: string('bn-momentum') === undefined || string('bn-momentum') === 'auto' ? 'auto' : numberFlag('bn-momentum', string('bn-momentum')!, 0, 1),
+    bnMomentum: string('bn-momentum') === undefined || string('bn-momentum') === 'auto' ? 'auto' : numberFlag('bn-momentum', string('bn-momentum')!, 0, 0.999),
   };
 }
 
