@@ -20,6 +20,7 @@ import { progressLines } from './download-progress.js';
 import { requireWritable, sameFile } from './output-guard.js';
 import { inputFlag, integerFlag, oneOfFlag, presetFlag, type CliFlags } from './flags.js';
 import type { CliIo } from './run-cli.js';
+import { loadTrainedModel } from './trained-model.js';
 
 /** One class of one image. */
 interface Prediction {
@@ -33,8 +34,9 @@ interface Prediction {
  * `--cam` the Grad-CAM overlay of the top class.
  */
 export async function classify(paths: string[], values: CliFlags, io: CliIo): Promise<void> {
+  const trained = values.model === undefined ? undefined : await loadTrainedModel(values.model as string, values);
   const preset = values.preset === undefined ? 'keras' : presetFlag(values.preset as string);
-  const numClasses = values.classes === undefined ? 1000 : integerFlag('classes', values.classes as string, 1);
+  const numClasses = trained ? trained.labels.length : values.classes === undefined ? 1000 : integerFlag('classes', values.classes as string, 1);
   const top = values.top === undefined ? Math.min(5, numClasses) : integerFlag('top', values.top as string, 1, numClasses);
   const engine = values.engine === undefined ? 'tfjs' : oneOfFlag('engine', values.engine as string, ['tfjs', 'onnx'] as const);
   const weights = (values.weights as string | undefined) ?? 'imagenet';
@@ -47,7 +49,7 @@ export async function classify(paths: string[], values: CliFlags, io: CliIo): Pr
       throw new UsageError(`refusing to write the output file ${JSON.stringify(camPath)} over the input ${JSON.stringify(input)}; pick another path.`, 'classify');
     }
   }
-  if (weights === 'imagenet') {
+  if (weights === 'imagenet' && !trained) {
     // Each preset's ImageNet weights fit one architecture; say so in flag terms before downloading ~100 MB.
     const config = PRETRAINED_CONFIGS[preset];
     if (!config) {
@@ -65,16 +67,19 @@ export async function classify(paths: string[], values: CliFlags, io: CliIo): Pr
   if (values.input !== undefined) options.inputShape = inputFlag(values.input as string);
   if (values['allow-small-input']) options.allowSmallInput = true;
 
-  const images = await Promise.all(paths.map(readImage));
-  const model = await buildModel(options, weights, io);
+  const images = await Promise.all(paths.map(readImage)).catch((error: unknown) => {
+    trained?.model.dispose();
+    throw error;
+  });
+  const model = trained?.model ?? (await buildModel(options, weights, io));
   try {
-    const [height, width] = model.inputs[0]!.shape.slice(1) as [number, number];
-    const labels = numClasses === IMAGENET_LABELS.length ? IMAGENET_LABELS : Array.from({ length: numClasses }, (_, i) => `class ${i}`);
+    const [height, width, channels] = model.inputs[0]!.shape.slice(1) as [number, number, number];
+    const labels = trained?.labels ?? (numClasses === IMAGENET_LABELS.length ? IMAGENET_LABELS : Array.from({ length: numClasses }, (_, i) => `class ${i}`));
     const predictions =
       engine === 'onnx'
         ? await classifyWithOnnx(model, images, labels, top)
         : images.map((image) => {
-            const probabilities = tf.tidy(() => (model.predict(tf.expandDims(prepare(image, height, width), 0)) as tf.Tensor).dataSync());
+            const probabilities = tf.tidy(() => (model.predict(tf.expandDims(prepare(image, height, width, channels), 0)) as tf.Tensor).dataSync());
             return topClasses(probabilities, labels, top);
           });
     let cam: { layer: string; classIndex: number } | undefined;
@@ -132,12 +137,13 @@ async function buildModel(options: XceptionOptions, weights: string, io: CliIo):
   return createXception({ ...options, weights });
 }
 
-/** RGBA pixels → the model's preprocessed input `[h, w, 3]`. */
-function prepare(image: DecodedImage, height: number, width: number): tf.Tensor3D {
+/** RGBA pixels → the model's preprocessed input `[h, w, 3]` (or `[h, w, 1]`: luminance, for a gray model). */
+function prepare(image: DecodedImage, height: number, width: number, channels = 3): tf.Tensor3D {
   return tf.tidy(() => {
     const rgba = tf.tensor3d(image.data, [image.height, image.width, 4], 'int32');
     const rgb = tf.slice(rgba, [0, 0, 0], [image.height, image.width, 3]);
-    return preprocessInput(tf.image.resizeBilinear(rgb as tf.Tensor3D, [height, width]));
+    const pixels = channels === 1 ? tf.sum(tf.mul(tf.cast(rgb, 'float32'), [0.299, 0.587, 0.114]), -1, true) : rgb;
+    return preprocessInput(tf.image.resizeBilinear(pixels as tf.Tensor3D, [height, width]));
   });
 }
 

@@ -17,6 +17,8 @@ export interface CommandSpec {
   summary: string;
   /** Its help text, after the usage line. */
   help: string;
+  /** Help lines of flags that mean something else for this command than {@link FLAG_HELP} says. */
+  flagHelp?: Record<string, string>;
 }
 
 /** The flags that describe a model to build (refused with a whole Keras model file, which brings its own). */
@@ -37,6 +39,26 @@ export const FLAG_HELP: Record<string, string> = {
   cam: '--cam out.png         Write a Grad-CAM heatmap of the top class over the image (one image only).',
   engine: '--engine tfjs|onnx    Classify with TensorFlow.js or with ONNX Runtime (onnxruntime-node) (default: tfjs).',
   json: '--json                Print JSON instead of a table.',
+  model: "--model DIR           Classify with a model that 'train' wrote (its model.keras and classes.json); no other model flags.",
+  'input-size': '--input-size N        Square input size (default: 71; 32 for idx:).',
+  channels: '--channels 1|3        Convert every image to gray or RGB (default: 3; 1 for idx:).',
+  epochs: '--epochs N            Epochs to train (default: 10).',
+  'batch-size': '--batch-size N        Images per step (default: 32).',
+  lr: "--lr X                Adam's learning rate (default: 0.001).",
+  schedule: '--schedule S          constant, or cosine: decays --lr to 0 over the run (default: constant).',
+  'freeze-backbone': '--freeze-backbone     With --weights: train only the new head (keras.io transfer learning).',
+  'fine-tune-epochs': "--fine-tune-epochs N  With --freeze-backbone: then unfreeze all but BatchNormalization and train N more epochs at --lr/100 (default: 0).",
+  device: '--device D            ONNX Runtime device: auto, cpu, webgpu or cuda (default: auto).',
+  out: '--out DIR             Where the run is written; nothing is written elsewhere (default: runs/latest).',
+  resume: '--resume              Continue the run in --out from its checkpoint (up to --epochs).',
+  overwrite: "--overwrite           Start a new run in an existing --out (runs.json keeps the old runs' rows).",
+  'validation-split': '--validation-split X  Fraction of each class held out for validation (default: 0.2; idx: uses the test files).',
+  seed: '--seed N              Seed of the split, shuffling, augmentation and dropout (default: 1).',
+  'no-augment': '--no-augment          Train without random flips and crops.',
+  'skip-bad-files': '--skip-bad-files      Leave out images that cannot be read or decoded, and list them, instead of stopping.',
+  'max-files': '--max-files N         Refuse a folder of more than N images (default: 2,000,000).',
+  'max-images': '--max-images N        idx: use only the first N images of each split.',
+  'bn-momentum': "--bn-momentum X       BatchNormalization's momentum, or auto: 1 − 10/steps of the run, from 0.9 to Keras' 0.99 (default: auto).",
 };
 
 /** The commands by name. */
@@ -94,7 +116,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     args: '<image…>',
     min: 1,
     max: Number.POSITIVE_INFINITY,
-    flags: ['weights', 'preset', 'classes', 'input', 'allow-small-input', 'top', 'cam', 'engine', 'json'],
+    flags: ['weights', 'preset', 'classes', 'input', 'allow-small-input', 'top', 'cam', 'engine', 'json', 'model'],
     summary: 'Classify PNG/JPEG images; optionally write a Grad-CAM overlay.',
     help:
       "Decodes each PNG or JPEG, resizes it to the model's input, applies Xception's preprocessing and\n" +
@@ -103,19 +125,43 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "Runs on TensorFlow.js' wasm backend when @tensorflow/tfjs-backend-wasm is installed (about a second\n" +
       "per 299×299 image), else on 'cpu' (about 15 s).",
   },
+  train: {
+    args: '<folder | idx:DIR>',
+    min: 1,
+    max: 1,
+    flags: [
+      'preset', 'input-size', 'channels', 'classes', 'epochs', 'batch-size', 'lr', 'schedule', 'weights', 'freeze-backbone',
+      'fine-tune-epochs', 'device', 'out', 'resume', 'overwrite', 'validation-split', 'seed', 'no-augment', 'skip-bad-files',
+      'max-files', 'max-images', 'bn-momentum',
+    ],
+    summary: 'Train a preset on a folder of images (one sub-folder per class) or IDX files; print the runs table.',
+    help:
+      'Trains on ONNX Runtime (onnxruntime-node) on a folder with one sub-folder per class (PNG/JPEG, decoded batch by\n' +
+      'batch) or, with idx:DIR, the IDX files of MNIST, Fashion-MNIST, KMNIST or EMNIST. A bar per epoch (images/s,\n' +
+      'ETA) on a terminal, a line per epoch elsewhere; Ctrl-C stops after the current batch and leaves a checkpoint\n' +
+      'that --resume continues. Writes in --out: history.json (Keras History keys), history.svg, model.keras,\n' +
+      'model.onnx, classes.json, checkpoint/ and runs.json, and prints one row per run kept there:\n' +
+      'Params | Loss | Val_Loss | ACC | Val_ACC | epochs | minutes | device.',
+    flagHelp: {
+      preset: '--preset P            Variant (default: mini; see xception-ts help summary for the list).',
+      classes: "--classes N           Check that the data holds N classes (default: the data's).",
+      weights: "--weights W           imagenet (the preset's ImageNet weights, Keras' no-top file), a Keras weights file, or none (default: none).",
+    },
+  },
 };
 
 /** The usage line of one command. */
 export function usageLine(name: string): string {
   const spec = COMMANDS[name]!;
-  const flags = spec.flags.map((f) => `[--${f}${FLAG_HELP[f]!.match(/^--\S+ (\S+)/)?.[1] ? ' ' + FLAG_HELP[f]!.match(/^--\S+ (\S+)/)![1] : ''}]`);
+  const help = (f: string) => spec.flagHelp?.[f] ?? FLAG_HELP[f]!;
+  const flags = spec.flags.map((f) => `[--${f}${help(f).match(/^--\S+ (\S+)/)?.[1] ? ' ' + help(f).match(/^--\S+ (\S+)/)![1] : ''}]`);
   return `xception-ts ${name}${spec.args ? ` ${spec.args}` : ''} ${flags.join(' ')}`;
 }
 
 /** `xception-ts help <command>`. */
 export function commandHelp(name: string): string {
   const spec = COMMANDS[name]!;
-  const options = spec.flags.length > 0 ? `\n\nOptions:\n${spec.flags.map((f) => `  ${FLAG_HELP[f]}`).join('\n')}` : '';
+  const options = spec.flags.length > 0 ? `\n\nOptions:\n${spec.flags.map((f) => `  ${spec.flagHelp?.[f] ?? FLAG_HELP[f]}`).join('\n')}` : '';
   return `Usage: ${usageLine(name)}\n\n${spec.help}${options}`;
 }
 

@@ -24,4 +24,5 @@ for (const [stream, name] of [[process.stdout, 'standard output'], [process.stde
 process.exitCode = await runCli(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  progress: { tty: process.stderr.isTTY === true, write: (text) => process.stderr.write(text) },
 });

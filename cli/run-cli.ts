@@ -24,11 +24,15 @@ import { convertKerasModelFile, isKerasModelFile } from './keras-model-input.js'
 import { inFlagTerms, integerFlag, modelOptions, oneOfFlag, type CliFlags } from './flags.js';
 import { refuseOverwrite, requireWritable } from './output-guard.js';
 import type { Quantization } from './quantize.js';
+import { trainCommand } from './train.js';
+import type { ProgressOutput } from './train-progress.js';
 
 /** Where the CLI writes. */
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Raw progress text (train's bar); default: lines through `err`. */
+  progress?: ProgressOutput;
 }
 
 const FLAG_TYPES = {
@@ -45,6 +49,26 @@ const FLAG_TYPES = {
   cam: { type: 'string' },
   engine: { type: 'string' },
   json: { type: 'boolean' },
+  model: { type: 'string' },
+  'input-size': { type: 'string' },
+  channels: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  schedule: { type: 'string' },
+  'freeze-backbone': { type: 'boolean' },
+  'fine-tune-epochs': { type: 'string' },
+  device: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+  'validation-split': { type: 'string' },
+  seed: { type: 'string' },
+  'no-augment': { type: 'boolean' },
+  'skip-bad-files': { type: 'boolean' },
+  'max-files': { type: 'string' },
+  'max-images': { type: 'string' },
+  'bn-momentum': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -98,6 +122,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === 'classify') await useFastestBackend();
     else await useCpuBackend();
+    if (command === 'train') return await trainCommand(args, values, io);
     if (command === 'classify') await classify(args, values, io);
     else await runModelCommand(command, args, values, io);
     return 0;

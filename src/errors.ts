@@ -164,6 +164,32 @@ export class XceptionTrainingError extends XceptionError {
 }
 
 /**
+ * Thrown when a dataset cannot be read: a missing or empty folder, a folder
+ * with fewer than two classes, an empty class, an image that cannot be read
+ * or decoded (unless bad files are skipped), more files than allowed, an IDX
+ * file whose header is not IDX's or disagrees with its length, images and
+ * labels that do not pair up. The message names the folder or file and says
+ * what is allowed. Checked before the sizes a file declares are allocated.
+ *
+ * @example
+ * ```ts
+ * import { imageDatasetFromDirectory, XceptionDataError } from 'xception-ts';
+ *
+ * try {
+ *   await imageDatasetFromDirectory('./photos', { imageSize: 64 });
+ * } catch (error) {
+ *   // e.g. "./photos/dogs: the class folder holds no .png, .jpg or .jpeg file; ..."
+ *   if (error instanceof XceptionDataError) console.error(error.message);
+ * }
+ * ```
+ * @category Errors
+ */
+export class XceptionDataError extends XceptionError {
+  /** Always `'XceptionDataError'`. */
+  override name = 'XceptionDataError';
+}
+
+/**
  * Thrown when the device asked for (`device: 'webgpu'` or `'cuda'` of `createOnnxTrainer` and
  * `createOnnxClassifier`) is not there: no WebGPU adapter, no CUDA provider library, or ONNX
  * Runtime failed to start it. The message names the device, the cause and what was found

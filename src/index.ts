@@ -48,6 +48,7 @@ export {
 export { entryFlow, type EntryFlowOptions } from './model/entry-flow.js';
 export {
   XceptionConfigError,
+  XceptionDataError,
   XceptionDeviceError,
   XceptionDownloadError,
   XceptionError,
@@ -122,3 +123,17 @@ export { createXceptionClassifier, type XceptionClassifierOptions } from './tran
 export { decodePredictions, type ImagenetPrediction } from './imagenet/decode-predictions.js';
 export { IMAGENET_LABELS } from './imagenet/imagenet-labels.js';
 export { preprocessInput, type PreprocessInputOptions } from './imagenet/preprocess-input.js';
+export {
+  type ImageBatch,
+  type ImageBatchIterator,
+  type ImageBatchOptions,
+  type ImageDataset,
+} from './data/image-dataset.js';
+export { loadIdxDataset, type IdxDataset, type IdxDatasetOptions, type IdxFiles } from './data/idx-dataset.js';
+export {
+  imageDatasetFromDirectory,
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  type SkippedImage,
+} from './data/image-dataset-from-directory.js';
+export { plotHistory, type PlotHistoryOptions } from './training/plot-history.js';

@@ -48,7 +48,7 @@ describe('xception-ts summary', () => {
     expect(unknownFlag.err).toContain("Unknown option '--colour'");
     const noCommand = await run();
     expect(noCommand.code).toBe(2);
-    expect(noCommand.err).toBe("xception-ts: expected a command: summary, convert, export-onnx, inspect, export-keras, classify, help; got none.\nTry 'xception-ts --help'.");
+    expect(noCommand.err).toBe("xception-ts: expected a command: summary, convert, export-onnx, inspect, export-keras, classify, train, help; got none.\nTry 'xception-ts --help'.");
     expect((await run('--help')).out).toContain('Usage: xception-ts <command> [options]');
   });
 });

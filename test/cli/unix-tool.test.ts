@@ -29,11 +29,14 @@ describe('the CLI as a Unix tool', () => {
       'Usage: xception-ts export-onnx <weights.h5|model.keras|model.h5|random> <model.onnx> [--preset P] [--classes N] [--input H,W,C] [--no-top] [--output-stride 8|16|32] [--allow-small-input] [--batch N]',
     );
     expect((await run('convert', '--help')).out).toContain('--quantize float16|uint8');
-    expect(await run('help', 'train')).toEqual({
+    expect(await run('help', 'fit')).toEqual({
       code: 2,
       out: '',
-      err: "xception-ts: help: unknown command \"train\"; the commands are summary, convert, export-onnx, inspect, export-keras, classify.\nTry 'xception-ts --help'.",
+      err: "xception-ts: help: unknown command \"fit\"; the commands are summary, convert, export-onnx, inspect, export-keras, classify, train.\nTry 'xception-ts --help'.",
     });
+    const train = await run('help', 'train');
+    expect(train.out.split('\n')[0]).toMatch(/^Usage: xception-ts train <folder \| idx:DIR> \[--preset P\] \[--input-size N\] .* \[--out DIR\] \[--resume\] \[--overwrite\]/);
+    expect(train.out).toContain("--weights W           imagenet (the preset's ImageNet weights, Keras' no-top file), a Keras weights file, or none (default: none).");
   });
 
   it('refuses options that do not apply, naming them', async () => {

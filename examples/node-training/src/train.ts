@@ -9,16 +9,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { assertWasmTrainingFits, countParameters, listPresets, unfreeze, type XceptionPresetName } from 'xception-ts';
-import { createOnnxTrainer, type OnnxBatchSource, type OnnxDevice } from 'xception-ts/onnx';
+import { assertWasmTrainingFits, countParameters, listPresets, plotHistory, unfreeze, type ImageDataset, type XceptionPresetName } from 'xception-ts';
+import { createOnnxTrainer, type OnnxDevice } from 'xception-ts/onnx';
 
 const DEVICE_CHOICES: readonly OnnxDevice[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backend.js';
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
-import { folderDataSet, pipeline, split, syntheticDataSet, type DataSet } from './data.js';
-import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, firstImages, imageBatches, readFashionMnist } from './fashion-mnist.js';
+import { folderData, writeStripes } from './data.js';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, fashionMnist } from './fashion-mnist.js';
 import { buildModel } from './model.js';
-import { historyChart } from './plot.js';
 import { progressBar } from './progress.js';
 
 const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
@@ -118,28 +117,22 @@ if (fineTuneEpochs > 0 && !values['freeze-backbone']) {
   throw new Error('--fine-tune-epochs needs --freeze-backbone: it unfreezes the backbone once the head has trained.');
 }
 const channels = fashion ? 1 : 3;
-let classNames: string[];
-let trainBatches: tf.data.Dataset<tf.TensorContainer>;
-let validationBatches: tf.data.Dataset<tf.TensorContainer>;
-let stepsPerEpoch: number;
+let classNames: readonly string[];
+let trainBatches: ImageDataset;
+let validationBatches: ImageDataset | undefined;
 if (fashion) {
   // Fashion-MNIST: its own split (60,000 training, 10,000 test images), held in memory as bytes.
-  const trainSet = firstImages(await readFashionMnist(fashion, 'train'), number('samples'));
-  const testSet = firstImages(await readFashionMnist(fashion, 't10k'), number('test-samples'));
+  const { train, test } = await fashionMnist(fashion, { size: inputSize, channels, batchSize, samples: number('samples'), testSamples: number('test-samples') });
   classNames = FASHION_MNIST_CLASSES;
-  trainBatches = imageBatches(trainSet, { size: inputSize, channels, batchSize, augment: true });
-  validationBatches = imageBatches(testSet, { size: inputSize, channels, batchSize: Math.max(batchSize, 64), augment: false });
-  stepsPerEpoch = Math.ceil(trainSet.count / batchSize);
-  log(`Data: Fashion-MNIST from ${fashion}: ${trainSet.count} training and ${testSet.count} test images, 28×28 centred on ${inputSize}×${inputSize}.`);
+  [trainBatches, validationBatches] = [train, test];
+  log(`Data: Fashion-MNIST from ${fashion}: ${train.imageCount} training and ${test.imageCount} test images, 28×28 centred on ${inputSize}×${inputSize}.`);
 } else {
-  const data: DataSet = values.synthetic ? syntheticDataSet(number('classes'), number('samples')) : await folderDataSet(values.data!);
-  const { train, validation } = split(data.items, number('validation'));
-  classNames = data.classNames;
-  trainBatches = pipeline(train, { size: inputSize, classes: classNames.length, batchSize, augment: true });
-  validationBatches = pipeline(validation, { size: inputSize, classes: classNames.length, batchSize, augment: false });
-  stepsPerEpoch = Math.ceil(train.length / batchSize);
-  log(`Data: ${data.items.length} images in ${classNames.length} classes (${train.length} training, ${validation.length} validation).`);
+  const dir = values.synthetic ? writeStripes(join(out, 'synthetic'), number('classes'), number('samples'), inputSize) : values.data!;
+  ({ classNames, train: trainBatches, validation: validationBatches } = await folderData(dir, { size: inputSize, batchSize, validation: number('validation') }));
+  const held = validationBatches?.imageCount ?? 0;
+  log(`Data: ${trainBatches.imageCount + held} images in ${classNames.length} classes (${trainBatches.imageCount} training, ${held} validation).`);
 }
+const stepsPerEpoch = trainBatches.size;
 const classes = classNames.length;
 
 let model: tf.LayersModel;
@@ -158,7 +151,7 @@ if (values.resume) {
     batchNormMomentum: momentum === 0.99 ? undefined : momentum,
   });
   model.compile({ optimizer: tf.train.adam(number('lr')), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  state = { epoch: 0, history: {}, classNames, options: { ...values, preset } };
+  state = { epoch: 0, history: {}, classNames: [...classNames], options: { ...values, preset } };
 }
 const params = countParameters(model);
 log(`Model: ${model.name}, ${params.total.toLocaleString('en-US')} parameters (${params.trainable.toLocaleString('en-US')} trainable), input ${inputSize}×${inputSize}×${channels}.`);
@@ -214,10 +207,10 @@ const started = performance.now();
 async function train(until: number): Promise<void> {
   if (trainer) {
     // The same callbacks, called by the ONNX trainer's fit (it disposes each batch's tensors).
-    await trainer.fit(trainBatches as unknown as OnnxBatchSource, {
+    await trainer.fit(trainBatches, {
       epochs: until,
       initialEpoch: state.epoch,
-      validationData: validationBatches as unknown as OnnxBatchSource,
+      ...(validationBatches ? { validationData: validationBatches } : {}),
       callbacks: {
         onEpochBegin: async (epoch) => { for (const c of callbacks) await c.onEpochBegin?.(epoch); },
         onBatchEnd: async (batch, logs) => { for (const c of callbacks) await c.onBatchEnd?.(batch, { loss: logs.loss, acc: logs.acc }); },
@@ -244,7 +237,7 @@ if (fineTuneEpochs > 0) {
 
 await mkdir(out, { recursive: true });
 await writeFile(join(out, 'history.json'), `${JSON.stringify({ ...state, seconds: (performance.now() - started) / 1000, backend: backend.name }, null, 2)}\n`);
-await writeFile(join(out, 'history.svg'), historyChart(state.history, `${model.name} on ${values.synthetic ? 'generated stripes' : fashion ? 'Fashion-MNIST' : values.data} (${backend.name})`));
+await writeFile(join(out, 'history.svg'), plotHistory(state.history, { title: `${model.name} on ${values.synthetic ? 'generated stripes' : fashion ? 'Fashion-MNIST' : values.data} (${backend.name})` }));
 const accuracy = state.history['val_acc']?.at(-1);
 log(`Done: ${state.epoch} epochs; validation accuracy ${accuracy === undefined ? 'n/a' : accuracy.toFixed(3)} (chance ${(1 / classes).toFixed(3)}).`);
 log(`Wrote ${join(out, 'history.json')}, ${join(out, 'history.svg')} and ${checkpointDir}/.`);
