@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { seededRandom } from '../../src/training/onnx/seeded-random.js';
 
 /** Encodes `channels`-per-pixel bytes (1: gray, 3: RGB, 4: RGBA) as a PNG of that colour type. */
 export function pngBytes(width: number, height: number, channels: 1 | 3 | 4, pixel: (x: number, y: number, c: number) => number): Uint8Array {
@@ -22,25 +23,13 @@ export function jpegBytes(width: number, height: number, pixel: (x: number, y: n
   return jpeg.encode({ data, width, height }, 95).data;
 }
 
-/** mulberry32, for reproducible test images. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Class `k`'s pattern, easy to tell apart and unchanged by a left–right flip:
  * 0 horizontal stripes, 1 a bright centre disc, 2 a checkerboard; random
  * phase, colour and noise per image.
  */
 export function patternPixel(label: number, seed: number, size: number): (x: number, y: number, c: number) => number {
-  const r = random(seed * 7919 + label);
+  const r = seededRandom(seed * 7919 + label); // the library's mulberry32: reproducible images
   const phase = Math.floor(r() * 8);
   const colour = [r(), r(), r()].map((v) => 120 + 135 * v);
   const noise = Array.from({ length: size * size }, () => (r() - 0.5) * 40);
