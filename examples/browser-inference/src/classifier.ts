@@ -128,8 +128,12 @@ export async function useBackend(name: string): Promise<RanOn & { threads: numbe
   let note: string | null = null;
   if (name === 'webgpu') {
     const adapter = await webGpuAdapter();
-    if (adapter && (await tf.setBackend('webgpu'))) note = `WebGPU adapter: ${adapter}`;
-    else (note = `tfjs webgpu: ${adapter ? 'the backend did not start' : 'no WebGPU adapter'}, fell back to wasm`), (name = 'wasm');
+    if (adapter && (await tf.setBackend('webgpu'))) {
+      note = `WebGPU adapter: ${adapter}`;
+    } else {
+      note = `tfjs webgpu: ${adapter ? 'the backend did not start' : 'no WebGPU adapter'}, fell back to wasm`;
+      name = 'wasm';
+    }
   }
   if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`the ${name} backend is not available in this browser`);
   await tf.ready();
