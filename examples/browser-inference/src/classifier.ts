@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-web';
 import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { createOnnxClassifier, exportOnnx, type OnnxClassifier, type OnnxRuntime } from 'xception-ts/onnx';
-import { createXception, decodePredictions, gradCam, overlayHeatmap, preprocessInput, registerXceptionLayers, type RgbaPixels } from 'xception-ts';
+import { createXception, decodePredictions, gradCam, overlayHeatmap, preprocessInput, registerXceptionLayers, XceptionDeviceError, type RgbaPixels } from 'xception-ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -53,13 +53,6 @@ export async function loadModel(url: string): Promise<LoadedModel> {
   }
   const [, height, width] = model.inputs[0]!.shape as [null, number, number, number];
   return { model, url: source, inputSize: [height, width] };
-}
-
-/** Switches the backend; returns its name and, for wasm, how many threads it runs. */
-export async function useBackend(name: string): Promise<{ backend: string; threads: number | null }> {
-  if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend is not available in this browser`);
-  await tf.ready();
-  return { backend: tf.getBackend(), threads: name === 'wasm' ? getThreadsCount() : null };
 }
 
 /** Resizes the pixels to the model's input, preprocesses them as Xception expects, predicts, and decodes the top 5. */
@@ -109,19 +102,78 @@ ort.env.wasm.numThreads = crossOriginIsolated ? Math.min(4, navigator.hardwareCo
 /** The engines beside tfjs' backends: ONNX Runtime Web on wasm (threads) or WebGPU. */
 export type OnnxEngine = 'onnx-wasm' | 'onnx-webgpu';
 
-/** Whether WebGPU has an adapter here (ONNX Runtime Web's WebGPU provider needs one). */
-export async function hasWebGpuAdapter(): Promise<boolean> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  return gpu !== undefined && (await gpu.requestAdapter().catch(() => null)) !== null;
+/** What actually runs the model: the backend or provider, and the WebGPU adapter or why there is none. */
+export interface RanOn {
+  /** `'wasm'`, `'webgl'`, `'webgpu'` (tfjs backends) or ONNX Runtime's provider, `'wasm'` or `'webgpu'`. */
+  device: string;
+  /** e.g. the WebGPU adapter (`google swiftshader (software)`), or why the page fell back to wasm. */
+  note: string | null;
 }
 
-/** Exports the loaded model to ONNX (in the page) and opens it with ONNX Runtime Web. */
-export async function loadOnnxEngine(loaded: LoadedModel, engine: OnnxEngine): Promise<OnnxClassifier> {
-  return createOnnxClassifier({
-    model: exportOnnx(loaded.model),
-    ort: ort as unknown as OnnxRuntime,
-    sessionOptions: { executionProviders: [engine === 'onnx-webgpu' ? 'webgpu' : 'wasm'], graphOptimizationLevel: 'all' },
-  });
+/** The WebGPU adapter here, as its info describes it (a fallback adapter is software), or null. */
+export async function webGpuAdapter(): Promise<string | null> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, unknown> } | null> } }).gpu;
+  const adapter = await gpu?.requestAdapter().catch(() => null);
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const name = [info['vendor'], info['architecture'], info['device']].filter(Boolean).join(' ') || 'an adapter without info';
+  return info['isFallbackAdapter'] ? `${name} (software)` : name;
+}
+
+/**
+ * Switches tfjs' backend; `'webgpu'` without an adapter falls back to wasm and says so.
+ * Returns what runs, and for wasm how many threads.
+ */
+export async function useBackend(name: string): Promise<RanOn & { threads: number | null }> {
+  let note: string | null = null;
+  if (name === 'webgpu') {
+    const adapter = await webGpuAdapter();
+    if (adapter && (await tf.setBackend('webgpu'))) {
+      note = `WebGPU adapter: ${adapter}`;
+    } else {
+      note = `tfjs webgpu: ${adapter ? 'the backend did not start' : 'no WebGPU adapter'}, fell back to wasm`;
+      name = 'wasm';
+    }
+  }
+  if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`the ${name} backend is not available in this browser`);
+  await tf.ready();
+  return { device: tf.getBackend(), note, threads: tf.getBackend() === 'wasm' ? getThreadsCount() : null };
+}
+
+/**
+ * Exports the loaded model to ONNX (in the page) and opens it with ONNX Runtime Web. WebGPU runs
+ * on 'onnxruntime-web/webgpu' (ONNX Runtime's C++ WebGPU provider, loaded only when picked) with
+ * `device: 'webgpu'`; where there is no adapter or it does not start, the page falls back to the
+ * wasm provider and says so.
+ */
+export async function loadOnnxEngine(loaded: LoadedModel, engine: OnnxEngine): Promise<{ classifier: OnnxClassifier; ranOn: RanOn }> {
+  const model = exportOnnx(loaded.model);
+  const sessionOptions = { graphOptimizationLevel: 'all' };
+  let note: string | null = null;
+  if (engine === 'onnx-webgpu') {
+    try {
+      const ortWebGpu = await webGpuRuntime();
+      const classifier = await createOnnxClassifier({ model, ort: ortWebGpu, device: 'webgpu', sessionOptions });
+      return { classifier, ranOn: { device: 'webgpu', note: `WebGPU adapter: ${classifier.device.adapter ?? 'unknown'}` } };
+    } catch (error) {
+      if (!(error instanceof XceptionDeviceError)) throw error;
+      note = `ONNX Runtime WebGPU did not start (${error.message.replace(/^createOnnxClassifier: /, '')}), fell back to wasm`;
+    }
+  }
+  const classifier = await createOnnxClassifier({ model, ort: ort as unknown as OnnxRuntime, device: 'cpu', sessionOptions });
+  return { classifier, ranOn: { device: classifier.device.executionProviders[0]!, note } };
+}
+
+/** 'onnxruntime-web/webgpu' and its binary (the asyncify build), loaded the first time WebGPU is picked. */
+async function webGpuRuntime(): Promise<OnnxRuntime> {
+  const [runtime, mjs, wasm] = await Promise.all([
+    import('onnxruntime-web/webgpu'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'),
+  ]);
+  runtime.env.wasm.wasmPaths = { mjs: mjs.default, wasm: wasm.default };
+  runtime.env.wasm.numThreads = ort.env.wasm.numThreads;
+  return runtime as unknown as OnnxRuntime;
 }
 
 /** Classifies with ONNX Runtime Web: the same top 5 and latency as {@link classify}. */

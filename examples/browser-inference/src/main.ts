@@ -2,7 +2,6 @@
 import {
   classify,
   classifyOnnx,
-  hasWebGpuAdapter,
   heatmapOverlay,
   loadModel,
   loadOnnxEngine,
@@ -10,6 +9,7 @@ import {
   type Classification,
   type LoadedModel,
   type OnnxEngine,
+  type RanOn,
 } from './classifier';
 import * as ort from 'onnxruntime-web';
 import type { OnnxClassifier } from 'xception-ts/onnx';
@@ -22,7 +22,8 @@ const backendSelect = $<HTMLSelectElement>('backend');
 const modelUrl = new URLSearchParams(location.search).get('model') ?? `${import.meta.env.BASE_URL}model/model.json`;
 
 let loaded: LoadedModel;
-let backendInfo = { backend: '', threads: null as number | null };
+/** What runs the model now (tfjs backend or ONNX Runtime provider), its wasm threads, and a note (adapter, fallback). */
+let backendInfo: RanOn & { threads: number | null } = { device: '', note: null, threads: null };
 let busy: Promise<unknown> = Promise.resolve();
 /** ONNX Runtime Web, when picked instead of a tfjs backend (tfjs still draws the heatmap). */
 let onnx: { engine: OnnxEngine; classifier: OnnxClassifier } | null = null;
@@ -49,10 +50,14 @@ function show(result: Classification): void {
     }),
   );
   const threads = backendInfo.threads ? `, ${backendInfo.threads} thread${backendInfo.threads > 1 ? 's' : ''}` : '';
-  status.textContent = `${result.latencyMs.toFixed(0)} ms on ${result.backend}${threads}${crossOriginIsolated ? ' (cross-origin isolated)' : ''}`;
+  const provider = onnx ? `, ${backendInfo.device} provider` : '';
+  const note = backendInfo.note ? ` — ${backendInfo.note}` : '';
+  status.textContent = `${result.latencyMs.toFixed(0)} ms on ${result.backend}${provider}${threads}${crossOriginIsolated ? ' (cross-origin isolated)' : ''}${note}`;
   status.dataset['state'] = 'done';
   status.dataset['latencyMs'] = String(result.latencyMs);
   status.dataset['backend'] = result.backend;
+  // What actually ran: tfjs' backend, or ONNX Runtime's provider ('webgpu', or 'wasm' after a fallback).
+  status.dataset['device'] = backendInfo.device;
 }
 
 /** The pixels of the image being shown, decoded once per file. */
@@ -125,26 +130,20 @@ backendSelect.addEventListener('change', () => {
     onnx = null;
     if (backendSelect.value.startsWith('onnx-')) {
       const engine = backendSelect.value as OnnxEngine;
-      onnx = { engine, classifier: await loadOnnxEngine(loaded, engine) };
-      backendInfo = { backend: engine, threads: engine === 'onnx-wasm' ? ort.env.wasm.numThreads ?? 1 : null };
+      const { classifier, ranOn } = await loadOnnxEngine(loaded, engine);
+      onnx = { engine, classifier };
+      backendInfo = { ...ranOn, threads: ranOn.device === 'wasm' ? ort.env.wasm.numThreads ?? 1 : null };
     } else {
       backendInfo = await useBackend(backendSelect.value);
     }
     if (!video.hidden) await classifyNow(video);
     else if (bitmap) await classifyNow(bitmap);
-    else (status.textContent = `Backend: ${backendInfo.backend}`), (status.dataset['state'] = 'ready');
+    else (status.textContent = `Backend: ${backendInfo.device}${backendInfo.note ? ` — ${backendInfo.note}` : ''}`), (status.dataset['state'] = 'ready');
   });
 });
 
 try {
   backendInfo = await useBackend('wasm');
-  // ONNX Runtime Web's WebGPU provider, only where an adapter exists.
-  if (await hasWebGpuAdapter()) {
-    const option = document.createElement('option');
-    option.value = 'onnx-webgpu';
-    option.textContent = 'ONNX Runtime Web (WebGPU)';
-    backendSelect.append(option);
-  }
   loaded = await loadModel(modelUrl);
   if (!loaded.url) {
     const banner = $<HTMLParagraphElement>('banner');
@@ -154,7 +153,7 @@ try {
       '<code>npx xception-ts convert xception_weights_tf_dim_ordering_tf_kernels.h5 public/model</code> and reload.';
     banner.hidden = false;
   }
-  status.textContent = `Ready: ${loaded.url ? 'converted model' : 'random weights'}, ${loaded.inputSize.join('×')} input, ${backendInfo.backend}. Pick an image.`;
+  status.textContent = `Ready: ${loaded.url ? 'converted model' : 'random weights'}, ${loaded.inputSize.join('×')} input, ${backendInfo.device}. Pick an image.`;
   status.dataset['state'] = 'ready';
 } catch (error) {
   showError(error);

@@ -58,24 +58,22 @@ before(async () => {
     const pixels = tf.tensor3d(png.data, [png.height, png.width, 4], 'int32').slice([0, 0, 0], [-1, -1, 3]);
     return preprocessInput(tf.image.resizeBilinear(pixels, [299, 299]).expandDims(0));
   });
-  tf.tidy(() => {
-    const pooled = tf.model({ inputs: model.inputs, outputs: model.getLayer('avg_pool').output }).predict(input);
-    const rms = tf.sqrt(tf.mean(tf.square(pooled))).dataSync()[0];
-    const dense = model.getLayer('predictions');
-    const [kernel, bias] = dense.getWeights();
-    // logits ≈ pooled · kernel, whose spread is rms · √n · (the kernel's spread): aim for 3.
-    const target = 3 / (rms * Math.sqrt(kernel.shape[0]));
-    const spread = tf.sqrt(tf.mean(tf.square(kernel))).dataSync()[0];
-    dense.setWeights([kernel.mul(target / spread), bias]);
-  });
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    writeFileSync(join(modelDir, 'weights.bin'), new Uint8Array(artifacts.weightData));
-    writeFileSync(join(modelDir, 'model.json'), JSON.stringify({
-      format: 'layers-model', generatedBy: 'e2e fixture', modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-    }));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  spreadLogits(model, input);
+  await saveLayersModel(model, modelDir);
+  // A small one for ONNX Runtime's WebGPU provider on SwiftShader, where the full model at 299×299
+  // takes minutes: the keras architecture at 71×71 with one middle-flow unit, 10 classes.
+  const small = createXception({ inputShape: [71, 71, 3], numClasses: 10, middleFlowRepeats: 1 });
+  tf.tidy(() => small.setWeights(small.weights.map((w, i) => {
+    const fanIn = w.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    if (w.shape.length === 1) return w.originalName.endsWith('moving_variance') || w.originalName.endsWith('gamma') ? tf.ones(w.shape) : tf.zeros(w.shape);
+    return tf.randomNormal(w.shape, 0, Math.sqrt(2 / fanIn), 'float32', 2000 + i);
+  })));
+  const smallInput = tf.tidy(() => tf.image.resizeBilinear(input, [71, 71]));
+  spreadLogits(small, smallInput);
+  smallInput.dispose();
+  mkdirSync(join(modelDir, 'small'));
+  await saveLayersModel(small, join(modelDir, 'small'));
+  small.dispose();
   const probabilities = model.predict(input);
   input.dispose();
   expected = decodePredictions(probabilities, 6)[0];
@@ -105,8 +103,9 @@ before(async () => {
   base = `http://127.0.0.1:${server.address().port}`;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    // --enable-unsafe-swiftshader: WebGL in software, since there is no GPU here.
-    args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
+    // --enable-unsafe-swiftshader: WebGL in software, since there is no GPU here. --enable-unsafe-webgpu:
+    // navigator.gpu on Linux (here SwiftShader's WebGPU adapter, google swiftshader, a fallback adapter).
+    args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'],
   });
   mkdirSync(results, { recursive: true });
 });
@@ -117,9 +116,36 @@ after(async () => {
   rmSync(modelDir, { recursive: true, force: true });
 });
 
-/** Opens the page, collecting console errors and the wasm binaries it fetched. */
-async function open(path) {
+/** Scales the classifier of `model` so that its logits for `input` spread by ~3 (features after pooling are small). */
+function spreadLogits(model, input) {
+  tf.tidy(() => {
+    const pooled = tf.model({ inputs: model.inputs, outputs: model.getLayer('avg_pool').output }).predict(input);
+    const rms = tf.sqrt(tf.mean(tf.square(pooled))).dataSync()[0];
+    const dense = model.getLayer('predictions');
+    const [kernel, bias] = dense.getWeights();
+    // logits ≈ pooled · kernel, whose spread is rms · √n · (the kernel's spread): aim for 3.
+    const target = 3 / (rms * Math.sqrt(kernel.shape[0]));
+    const spread = tf.sqrt(tf.mean(tf.square(kernel))).dataSync()[0];
+    dense.setWeights([kernel.mul(target / spread), bias]);
+  });
+}
+
+/** Saves a layers model as `xception-ts convert` writes one: model.json and weights.bin in `dir`. */
+async function saveLayersModel(model, dir) {
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    writeFileSync(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({
+      format: 'layers-model', generatedBy: 'e2e fixture', modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    }));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+}
+
+/** Opens the page, collecting console errors and the wasm binaries it fetched; `withoutWebGpu` hides navigator.gpu. */
+async function open(path, { withoutWebGpu = false } = {}) {
   const page = await browser.newPage();
+  if (withoutWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
   // tfjs starts half the logical cores as wasm threads (up to 4): 1 on a 2-core CI machine, which
   // would leave the worker threads idle. Report 8 cores so that 4 workers really run kernels.
   await page.addInitScript(() => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 8 }));
@@ -180,8 +206,8 @@ test('the production build classifies the fixture image like Node, on threaded w
   // Latency per backend: the second run on each (the first compiles shaders / warms caches),
   // by switching back and forth.
   const latency = { wasm: Number(await page.$eval('#status', (s) => s.dataset.latencyMs)) };
-  // ONNX Runtime Web on wasm (threads) beside tfjs: twice, the second run warm. WebGPU is offered
-  // only with an adapter (none in headless Chromium without a GPU).
+  // ONNX Runtime Web on wasm (threads) beside tfjs: twice, the second run warm. (Its WebGPU provider:
+  // the next test, on a small model; SwiftShader takes minutes for this one.)
   const keys = { wasm: 'wasmAfterSoftwareWebgl', webgl: 'webgl', 'onnx-wasm': 'onnxRuntimeWebWasm' };
   for (const backend of ['onnx-wasm', 'wasm', 'onnx-wasm', 'webgl', 'wasm', 'webgl']) {
     const key = keys[backend];
@@ -197,10 +223,57 @@ test('the production build classifies the fixture image like Node, on threaded w
     assert.equal(top[0].classIndex, expected[0].classIndex, `${backend}: top-1`);
     if (backend === 'onnx-wasm') top.forEach((p, i) => assert.ok(Math.abs(p.probability - expected[i].probability) < 1e-4, `onnx: ${p.probability} vs ${expected[i].probability}`));
   }
-  latency.onnxRuntimeWebWebgpu = (await page.$$eval('#backend option', (options) => options.some((o) => o.value === 'onnx-webgpu'))) ? 'offered, not measured' : 'no WebGPU adapter';
   await page.screenshot({ path: join(results, 'browser-inference.png'), fullPage: true });
   writeFileSync(join(results, 'latency.json'), `${JSON.stringify({ ...latency, status: await page.$eval('#status', (s) => s.textContent) }, null, 2)}\n`);
   console.log(`latency (ms; webgl: second run): ${JSON.stringify(latency)}; screenshot ${join(results, 'browser-inference.png')}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("ONNX Runtime Web's WebGPU provider (SwiftShader here) classifies like tfjs' wasm backend, and the page says it ran there", async () => {
+  const { page, errors } = await open('/?model=/model/small/model.json');
+  assert.equal(await page.$eval('#banner', (b) => b.hidden), true, 'the small model should load');
+  await page.setInputFiles('#file', image);
+  await page.waitForSelector('#status[data-state="done"]', { timeout: 120_000 });
+  assert.equal(await page.$eval('#status', (s) => s.dataset.device), 'wasm');
+  const onWasm = await topOf(page);
+  await page.evaluate(() => { document.getElementById('status').dataset.state = 'switching'; });
+  await page.selectOption('#backend', 'onnx-webgpu');
+  await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 180_000 });
+  const status = await page.$eval('#status', (s) => ({ ...s.dataset, text: s.textContent }));
+  console.log(`onnx-webgpu, 71×71 model: ${status.text}`);
+  assert.equal(status.state, 'done', status.text);
+  // It ran on the WebGPU provider, not on the wasm fallback, and the page names the adapter.
+  assert.equal(status.backend, 'onnx-webgpu');
+  assert.equal(status.device, 'webgpu');
+  assert.match(status.text, /on onnx-webgpu, webgpu provider.* — WebGPU adapter: \S/);
+  const onWebGpu = await topOf(page);
+  assert.deepEqual(onWebGpu.map((p) => p.classIndex), onWasm.map((p) => p.classIndex));
+  onWebGpu.forEach((p, i) => assert.ok(Math.abs(p.probability - onWasm[i].probability) < 1e-4, `webgpu ${p.probability} vs wasm ${onWasm[i].probability}`));
+  assert.ok(onWasm[0].probability - onWasm[1].probability > 1e-3, `classes too close to compare: ${JSON.stringify(onWasm)}`);
+  writeFileSync(join(results, 'latency-webgpu.json'), `${JSON.stringify({ onnxRuntimeWebWebgpuSwiftShaderFirstRun71px: Number(status.latencyMs), status: status.text }, null, 2)}\n`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('without a WebGPU adapter, both WebGPU choices fall back to wasm and say so', async () => {
+  const { page, errors } = await open('/?model=/model/small/model.json', { withoutWebGpu: true });
+  assert.equal(await page.evaluate(() => navigator.gpu), undefined);
+  await page.setInputFiles('#file', image);
+  await page.waitForSelector('#status[data-state="done"]', { timeout: 120_000 });
+  const onWasm = await topOf(page);
+  for (const [backend, note] of [['onnx-webgpu', /ONNX Runtime WebGPU did not start \(device 'webgpu' did not start: .*found: cpu \(wasm\).*\), fell back to wasm/], ['webgpu', /tfjs webgpu: no WebGPU adapter, fell back to wasm/]]) {
+    await page.evaluate(() => { document.getElementById('status').dataset.state = 'switching'; });
+    await page.selectOption('#backend', backend);
+    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 120_000 });
+    const status = await page.$eval('#status', (s) => ({ ...s.dataset, text: s.textContent }));
+    assert.equal(status.state, 'done', `${backend}: ${status.text}`);
+    assert.equal(status.device, 'wasm', `${backend}: ${status.text}`);
+    assert.match(status.text, note);
+    const top = await topOf(page);
+    assert.deepEqual(top.map((p) => p.classIndex), onWasm.map((p) => p.classIndex));
+    top.forEach((p, i) => assert.ok(Math.abs(p.probability - onWasm[i].probability) < 1e-4, `${backend} → wasm: ${p.probability} vs ${onWasm[i].probability}`));
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });
