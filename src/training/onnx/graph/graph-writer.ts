@@ -99,6 +99,20 @@ export class GraphWriter {
     return name;
   }
 
+  /**
+   * A named float32 initializer of any size (a frozen weight): never cached by value, and the
+   * name is taken as it is, like a graph input's. ONNX Runtime treats it as a constant
+   * (prepacked, constant-folded).
+   */
+  initializer(name: string, values: Float32Array, dims: readonly number[]): string {
+    if (this.names.has(name)) throw new Error(`initializer name '${name}' is already used`);
+    if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`initializer '${name}' has ${values.length} values for shape [${dims}]`);
+    this.names.add(name);
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    this.initializers.push({ name, dims: [...dims], data_type: FLOAT, raw_data: littleEndian(bytes, 4) });
+    return name;
+  }
+
   /** A float32 scalar constant. */
   scalar(value: number): string {
     return this.floats([value], []);
