@@ -6,7 +6,8 @@
 // --inference: afterwards, createOnnxClassifier's run(input, batch) on the exportOnnx graph of the
 //   same model, same batch and threads (one session at a time), and the step's throughput as a
 //   fraction of inference's. --rebuild (with --freeze-backbone): afterwards, unfreeze and freeze
-//   again, timing the first step after each change (session rebuild + step) and the next one.
+//   again, timing the first step after each change (session rebuild + step) and the next three;
+//   rebuildMs is the first minus the median of the next.
 //
 //   node bench/parts/onnx-training.mjs --size 150 --batch 8 [--steps 10] [--warmup 1] [--threads N] [--device cpu|webgpu|cuda|auto]
 //     [--freeze-backbone] [--inference] [--rebuild]
@@ -59,10 +60,15 @@ const timeStep = async () => {
 };
 let rebuild = null;
 if (values.rebuild && frozen) {
+  const afterChange = async () => {
+    const firstStepMs = await timeStep();
+    const nextStepMs = [await timeStep(), await timeStep(), await timeStep()];
+    return { firstStepMs, nextStepMs, rebuildMs: firstStepMs - median(nextStepMs) };
+  };
   unfreeze(model);
-  const unfrozen = { firstStepMs: await timeStep(), nextStepMs: await timeStep() };
+  const unfrozen = await afterChange();
   freezeBackbone(model);
-  const refrozen = { firstStepMs: await timeStep(), nextStepMs: await timeStep() };
+  const refrozen = await afterChange();
   rebuild = { unfreeze: unfrozen, freezeBackbone: refrozen };
 }
 start = performance.now();

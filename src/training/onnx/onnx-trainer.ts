@@ -85,9 +85,11 @@ export interface OnnxTrainer {
  * lowest trainable layer. When the model's trainable set changes (`freezeBackbone`,
  * `unfreeze`, `layer.trainable = …`, between `fit` calls or in a callback), the next step
  * notices it, writes the trained weights into the model, and rebuilds the sessions for the new
- * set, keeping the optimizer state of the weights that stay trainable (a graph build and a
- * session creation: about a second for the Keras Xception at 150×150). Change the values of
- * frozen weights only through a new trainer.
+ * set, keeping the optimizer state of the weights that stay trainable. That costs what a new
+ * trainer's first step does (a graph build, a session, ONNX Runtime's first run): for the Keras
+ * Xception at 150×150, batch 8, on 2 cores, about 1.2 s to freeze its backbone and 6 s to unfreeze
+ * it. Frozen weights keep the values they had when the graph was built: change them through a
+ * new trainer.
  *
  * @param model - A model from `createXception` (or built from this library's blocks), with a softmax or linear classifier on top.
  * @param options - See {@link OnnxTrainerOptions}.
