@@ -87,7 +87,7 @@ export interface OnnxTrainer {
  * notices it, writes the trained weights into the model, and rebuilds the sessions for the new
  * set, keeping the optimizer state of the weights that stay trainable. That costs what a new
  * trainer's first step does (a graph build, a session, ONNX Runtime's first run): for the Keras
- * Xception at 150×150, batch 8, on 2 cores, about 1.2 s to freeze its backbone and 6 s to unfreeze
+ * Xception at 150×150, batch 8, on 2 cores, about 1 s to freeze its backbone and 5 s to unfreeze
  * it. Frozen weights keep the values they had when the graph was built: change them through a
  * new trainer.
  *

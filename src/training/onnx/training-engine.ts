@@ -221,7 +221,7 @@ export class TrainingEngine {
    * at `batch` is built anew, and the state carries over each weight, moving statistic and
    * optimizer slot that is still state (same name, kind and shape), and the step count; newly
    * trained weights start from the model with fresh optimizer slots. Costs a graph build, a
-   * session creation and a first run (1–6 s for the Keras Xception at 150×150; see
+   * session creation and a first run (1–5 s for the Keras Xception at 150×150; see
    * `bench/parts/onnx-training.mjs --rebuild`); nothing but a scan of the layers when the set is unchanged.
    */
   async rebuildIfSplitChanged(batch: number): Promise<void> {
