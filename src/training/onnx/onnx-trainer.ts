@@ -79,6 +79,18 @@ export interface OnnxTrainer {
  * the CPU; {@link OnnxTrainer.device} says which and why. Dropout masks come from a seeded generator in JavaScript; the
  * learning rate is an input of the graph, so schedules cost nothing.
  *
+ * Transfer learning: the weights and moving statistics of frozen layers (e.g. after
+ * `freezeBackbone`) are constants of the graphs, taken from the model when the trainer builds
+ * them, so ONNX Runtime prepacks them as for inference, and the backward pass stops at the
+ * lowest trainable layer. When the model's trainable set changes (`freezeBackbone`,
+ * `unfreeze`, `layer.trainable = …`, between `fit` calls or in a callback), the next step
+ * notices it, writes the trained weights into the model, and rebuilds the sessions for the new
+ * set, keeping the optimizer state of the weights that stay trainable. That costs what a new
+ * trainer's first step does (a graph build, a session, ONNX Runtime's first run): for the Keras
+ * Xception at 150×150, batch 8, on 2 cores, about 1 s to freeze its backbone and 5 s to unfreeze
+ * it. Frozen weights keep the values they had when the graph was built: change them through a
+ * new trainer.
+ *
  * @param model - A model from `createXception` (or built from this library's blocks), with a softmax or linear classifier on top.
  * @param options - See {@link OnnxTrainerOptions}.
  * @throws {@link xception-ts!XceptionTrainingError} for bad options or a layer the graph cannot train (it names the layer);
@@ -122,7 +134,7 @@ export async function createOnnxTrainer(model: LayersModel, options: OnnxTrainer
     if (first.graph.classes !== classes) {
       throw new XceptionTrainingError(`the training graph has ${first.graph.classes} classes, but the model has ${classes} outputs.`);
     }
-    engine = new TrainingEngine(model, sessions, ort.Tensor as unknown as TensorConstructor, settings, spec, first.graph.state, random, fillsPreallocatedOutputs);
+    engine = new TrainingEngine(model, sessions, ort.Tensor as unknown as TensorConstructor, settings, spec, first.graph, random, fillsPreallocatedOutputs);
   } catch (error) {
     await sessions.releaseAll();
     throw error;

@@ -30,7 +30,7 @@ export function initialStateValues(entries: StateEntry[]): Map<string, Float32Ar
 }
 
 /** A tfjs value in the graph's layout: transposed by `toOnnx.perm`, then reshaped (a new array). @internal */
-export function toOnnxLayout(values: Float32Array, shape: number[], entry: StateEntry): Float32Array {
+export function toOnnxLayout(values: Float32Array, shape: number[], entry: Pick<StateEntry, 'toOnnx'>): Float32Array {
   return entry.toOnnx?.perm ? permute(values, shape, entry.toOnnx.perm) : Float32Array.from(values);
 }
 

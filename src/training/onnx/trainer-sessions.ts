@@ -59,7 +59,10 @@ export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, sett
         const graph = kind === 'train'
           ? await buildTrainingGraph(model, { optimizer: settings.optimizer, loss: settings.loss, batchSize: batch })
           : await buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch });
-        return { session: (await open(graph.bytes)) as unknown as Session, graph };
+        const session = (await open(graph.bytes)) as unknown as Session;
+        // The session holds its own copy of the model; with a frozen backbone as initializers
+        // the bytes are the size of the weights (84 MB for Xception): do not keep them twice.
+        return { session, graph: { ...graph, bytes: new Uint8Array(0) } };
       })();
       sessions.set(key, entry);
       entry.catch(() => sessions.delete(key));

@@ -5,7 +5,8 @@ import { isDisposedModel } from '../../argument-checks.js';
 import { XceptionTrainingError } from '../../errors.js';
 import { firstNonFinite, readBatch, type BatchSpec, type LabelledArrays } from './batch-input.js';
 import { countCorrect, crossEntropySum } from './classification-metrics.js';
-import type { StateEntry } from './graph/training-graph.js';
+import type { StateEntry, TrainingGraph } from './graph/training-graph.js';
+import { trainingSplit } from './graph/training-split.js';
 import type { OnnxBatchSource } from './onnx-fit-options.js';
 import type { ResolvedTrainerOptions } from './onnx-trainer-options.js';
 import { dropoutMask } from './seeded-random.js';
@@ -21,7 +22,10 @@ export interface StepResult {
 /**
  * The weights, moving statistics and optimizer slots of one training run, as ONNX Runtime
  * tensors fed to every step, and the steps themselves: a training step replaces the whole
- * state at once (or, on failure, none of it); evaluation reads it. @internal
+ * state at once (or, on failure, none of it); evaluation reads it. Frozen variables are not
+ * state: the graphs hold them as constants, so each step and evaluation first checks that the
+ * model's trainable set is still the one the sessions were built for, and rebuilds them when
+ * it changed (see {@link TrainingEngine.rebuildIfSplitChanged}). @internal
  */
 export class TrainingEngine {
   /** Training steps done so far. */
@@ -32,6 +36,12 @@ export class TrainingEngine {
   /** Buffers of the previous state, which the next step writes its outputs into. */
   private spare = new Map<string, OrtTensor>();
   private readonly imageSize: number;
+  /** The state entries of the current training graphs (every batch size has the same). */
+  private entries: StateEntry[];
+  /** The `trainingSplit` key the current sessions were built for. */
+  private split: string;
+  /** Sessions rebuilt because the model's trainable set changed (for tests and benches). */
+  rebuilds = 0;
 
   constructor(
     private readonly model: LayersModel,
@@ -39,17 +49,15 @@ export class TrainingEngine {
     private readonly Tensor: TensorConstructor,
     private readonly settings: ResolvedTrainerOptions,
     readonly spec: BatchSpec,
-    /** The state entries of the first training graph (every graph of the run has the same). */
-    private readonly entries: StateEntry[],
+    /** The first training graph: its state entries and the split it was built for. */
+    first: Pick<TrainingGraph, 'state' | 'split'>,
     private readonly random: () => number,
     /** onnxruntime-node fills pre-allocated outputs; onnxruntime-web returns them unfilled. */
     private readonly fillsPreallocatedOutputs: boolean,
   ) {
-    this.state = new Map();
-    for (const [name, data] of initialStateValues(entries)) {
-      const entry = entries.find((e) => e.input === name)!;
-      this.state.set(name, new Tensor('float32', data, entry.shape));
-    }
+    this.entries = first.state;
+    this.split = first.split;
+    this.state = this.tensorsOf(first.state, initialStateValues(first.state));
     const [height, width, channels] = spec.inputShape;
     this.imageSize = height * width * channels;
   }
@@ -57,6 +65,7 @@ export class TrainingEngine {
   /** One step on a prepared batch; replaces the state only when the loss is finite. */
   async trainStep(images: Float32Array, labels: Float32Array | BigInt64Array, batch: number): Promise<StepResult> {
     const { Tensor, settings, spec } = this;
+    await this.rebuildIfSplitChanged(batch);
     const { session, graph } = await this.sessions.training(batch);
     const rate = settings.learningRate(this.epoch, this.step);
     if (!(typeof rate === 'number' && Number.isFinite(rate) && rate >= 0)) {
@@ -115,6 +124,7 @@ export class TrainingEngine {
   /** Logits of images in runs of `batch`, the last one padded. */
   async logits(images: Float32Array, count: number, batch: number): Promise<Float32Array> {
     const { Tensor, spec, imageSize } = this;
+    await this.rebuildIfSplitChanged(this.settings.batchSize);
     const { session, graph } = await this.sessions.evaluation(batch);
     const logits = new Float32Array(count * spec.classes);
     const zeros = spec.sparse ? new BigInt64Array(batch) : new Float32Array(batch * spec.classes);
@@ -203,10 +213,45 @@ export class TrainingEngine {
     });
   }
 
+  /**
+   * When the model's trainable set changed since the sessions were built (`freezeBackbone`,
+   * `unfreeze`, `layer.trainable = …` between or during `fit` calls), rebuilds them for the new
+   * set: the trained values are first written into the model (so that newly frozen variables
+   * become constants with their trained values), every session is released, the training graph
+   * at `batch` is built anew, and the state carries over each weight, moving statistic and
+   * optimizer slot that is still state (same name, kind and shape), and the step count; newly
+   * trained weights start from the model with fresh optimizer slots. Costs a graph build, a
+   * session creation and a first run (1–5 s for the Keras Xception at 150×150; see
+   * `bench/parts/onnx-training.mjs --rebuild`); nothing but a scan of the layers when the set is unchanged.
+   */
+  async rebuildIfSplitChanged(batch: number): Promise<void> {
+    if (trainingSplit(this.model).key === this.split) return;
+    await this.syncToModel();
+    await this.sessions.releaseAll();
+    const { graph } = await this.sessions.training(batch);
+    const kept = new Map<string, OrtTensor>();
+    const fresh: StateEntry[] = [];
+    for (const entry of graph.state) {
+      const old = this.entries.find((e) => e.input === entry.input);
+      const tensor = this.state.get(entry.input);
+      if (old && tensor && old.kind === entry.kind && old.shape.join(',') === entry.shape.join(',')) kept.set(entry.input, tensor);
+      else fresh.push(entry);
+    }
+    this.state = new Map([...kept, ...this.tensorsOf(fresh, initialStateValues(fresh))]);
+    this.spare = new Map();
+    this.entries = graph.state;
+    this.split = graph.split;
+    this.rebuilds++;
+  }
+
   /** Drops the state (the trainer was disposed). */
   clear(): void {
     this.state = new Map();
     this.spare = new Map();
+  }
+
+  private tensorsOf(entries: StateEntry[], values: Map<string, Float32Array>): Map<string, OrtTensor> {
+    return new Map(entries.map((entry) => [entry.input, new this.Tensor('float32', values.get(entry.input)!, entry.shape)]));
   }
 
   private labelTensor(labels: Float32Array | BigInt64Array, batch: number): OrtTensor {

@@ -4,7 +4,9 @@ import { DifferentiableGraph, type Weight } from './differentiable-graph.js';
 import { layoutOf, writeForward, type ForwardContext } from './layer-translation.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { checkBatchSize, checkLoss } from './training-options.js';
-import type { EvaluationGraph, LossConfig, StateEntry } from './training-graph.js';
+import { writeFrozenWeight } from './frozen-weights.js';
+import type { EvaluationGraph, FrozenWeight, LossConfig, StateEntry } from './training-graph.js';
+import { trainingSplit } from './training-split.js';
 
 /** Options of {@link buildEvaluationGraph}. Internal. */
 export interface BuildEvaluationGraphOptions {
@@ -18,7 +20,8 @@ const WHAT = 'buildEvaluationGraph';
 /**
  * The forward pass of `model` in inference mode (BatchNormalization on its
  * moving statistics, no dropout) with the loss, reading the same state
- * inputs (same names and layouts) as {@link buildTrainingGraph}'s graph.
+ * inputs (same names and layouts) as {@link buildTrainingGraph}'s graph, with the
+ * same frozen variables as initializers (for the same `trainingSplit`).
  *
  * @throws {@link XceptionTrainingError} for a layer it cannot translate or a bad setting.
  * Internal.
@@ -31,9 +34,10 @@ export function buildEvaluationGraph(model: LayersModel, options: BuildEvaluatio
   const { g } = d;
   const inputShape = model.inputs[0]?.shape ?? [];
   const images = g.input('images', [batchSize, ...(inputShape.slice(1) as number[])]);
-  const trainable = new Set<LayerVariable>(model.trainableWeights);
+  const split = trainingSplit(model);
   const state: StateEntry[] = [];
   const weights = new Map<LayerVariable, Weight>();
+  const frozen: FrozenWeight[] = [];
   const ctx: ForwardContext = {
     d,
     training: false,
@@ -41,10 +45,16 @@ export function buildEvaluationGraph(model: LayersModel, options: BuildEvaluatio
     weight(variable, kind, shape, toOnnx, fromOnnx) {
       const known = weights.get(variable);
       if (known) return known;
-      const name = g.input(variable.name, shape);
-      const weight: Weight = { name, shape, trainable: false };
-      const entryKind = kind === 'movingStatistic' ? 'movingStatistic' : trainable.has(variable) ? 'trainable' : 'frozen';
-      state.push({ input: name, output: name, shape, kind: entryKind, variable, ...layoutOf(toOnnx, fromOnnx) });
+      let weight: Weight;
+      if (split.frozen.has(variable)) {
+        const constant = writeFrozenWeight(g, variable, shape, layoutOf(toOnnx, fromOnnx));
+        frozen.push(constant);
+        weight = { name: constant.name, shape, trainable: false };
+      } else {
+        weight = { name: g.input(variable.name, shape), shape, trainable: false };
+        const entryKind = kind === 'movingStatistic' ? 'movingStatistic' : 'trainable';
+        state.push({ input: weight.name, output: weight.name, shape, kind: entryKind, variable, ...layoutOf(toOnnx, fromOnnx) });
+      }
       weights.set(variable, weight);
       return weight;
     },
@@ -67,5 +77,7 @@ export function buildEvaluationGraph(model: LayersModel, options: BuildEvaluatio
     loss: 'loss',
     logits: 'logits',
     classes,
+    frozen,
+    split: split.key,
   };
 }

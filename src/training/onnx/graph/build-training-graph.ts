@@ -5,8 +5,11 @@ import { DifferentiableGraph, type Weight } from './differentiable-graph.js';
 import { layoutOf, writeForward, type ForwardContext } from './layer-translation.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { OptimizerGraph } from './optimizers.js';
+import { XceptionTrainingError } from '../../../errors.js';
 import { checkBatchSize, checkLoss, checkOptimizer } from './training-options.js';
-import type { LossConfig, OptimizerConfig, StateEntry, TrainingGraph } from './training-graph.js';
+import { writeFrozenWeight } from './frozen-weights.js';
+import type { FrozenWeight, LossConfig, OptimizerConfig, StateEntry, TrainingGraph } from './training-graph.js';
+import { trainingSplit } from './training-split.js';
 
 /** Options of {@link buildTrainingGraph}. Internal. */
 export interface BuildTrainingGraphOptions {
@@ -23,8 +26,6 @@ export interface BuildTrainingGraphOptions {
 
 const WHAT = 'buildTrainingGraph';
 
-type Layer = LayersModel['layers'][number];
-
 /**
  * One ONNX graph (standard operators, opset 17) that runs a whole training
  * step of `model`: forward in training mode, softmax cross-entropy on the
@@ -34,7 +35,11 @@ type Layer = LayersModel['layers'][number];
  * dropout masks and the state; outputs: `loss`, `logits` and each state
  * entry's new value. Frozen layers (not in `model.trainableWeights`) get no
  * update and no filter gradient; their BatchNormalization runs in inference
- * mode, as in Keras 2+.
+ * mode, as in Keras 2+; their weights and moving statistics are initializers
+ * holding the model's current values (constants to ONNX Runtime, which then
+ * prepacks them), and the backward pass stops below the lowest trainable layer.
+ * The graph is valid while the model's `trainingSplit` stays as it was (its key
+ * is {@link TrainingGraph.split}) and its frozen variables keep their values.
  *
  * @throws {@link XceptionTrainingError} for a layer it cannot differentiate or a bad setting.
  * Internal.
@@ -51,12 +56,12 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
   const inputShape = model.inputs[0]?.shape ?? [];
   const images = g.input('images', [batchSize, ...(inputShape.slice(1) as number[])]);
   const learningRate = g.input('learning_rate', []);
-  const trainable = new Set<LayerVariable>(model.trainableWeights);
+  const split = trainingSplit(model);
   const state: StateEntry[] = [];
+  const frozen = new Map<LayerVariable, FrozenWeight>();
   const weights = new Map<LayerVariable, { weight: Weight; entry: StateEntry }>();
   const movingUpdates = new Map<string, string>();
   const dropoutMasks: TrainingGraph['dropoutMasks'] = [];
-  const frozenLayers = new Set<Layer>(model.layers.filter((layer) => isFrozen(layer, trainable)));
 
   const ctx: ForwardContext = {
     d,
@@ -65,14 +70,19 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
     weight(variable, kind, shape, toOnnx, fromOnnx) {
       const known = weights.get(variable);
       if (known) return known.weight;
-      const isTrainable = kind === 'parameter' && trainable.has(variable);
+      if (split.frozen.has(variable)) {
+        const constant = frozen.get(variable) ?? writeFrozenWeight(g, variable, shape, layoutOf(toOnnx, fromOnnx));
+        frozen.set(variable, constant);
+        return { name: constant.name, shape: constant.shape, trainable: false };
+      }
+      const isTrainable = kind === 'parameter' && split.trainable.has(variable);
       const name = g.input(variable.name, shape);
       const weight: Weight = { name, shape, trainable: isTrainable };
       const entry: StateEntry = {
         input: name,
         output: `${name}/updated`,
         shape,
-        kind: isTrainable ? 'trainable' : kind === 'movingStatistic' ? 'movingStatistic' : 'frozen',
+        kind: isTrainable ? 'trainable' : 'movingStatistic',
         variable,
         ...layoutOf(toOnnx, fromOnnx),
       };
@@ -89,7 +99,7 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
       dropoutMasks.push({ input, rate, shape: ['batch', ...tfjsShape] });
       return shape.length === 4 ? g.op('Transpose', [input], `${input}/nchw`, [{ name: 'perm', type: 7, ints: [0, 3, 1, 2] }]) : input;
     },
-    isFrozen: (layer) => frozenLayers.has(layer),
+    isFrozen: (layer) => split.frozenLayers.has(layer),
   };
 
   const logits = writeForward(model, images, batchSize, ctx, WHAT);
@@ -103,15 +113,10 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
       const gradient = d.weightGradients.get(weight.name) ?? g.op('Expand', [g.scalar(0), g.int64s(weight.shape)], `${weight.name}/no_gradient`);
       g.output(optimizerGraph.update(weight.name, gradient, weight.shape), entry.output, entry.shape);
       if (outputGradients) gradients[entry.input] = g.output(gradient, `${entry.input}/gradient`, entry.shape);
-    } else if (entry.kind === 'movingStatistic') {
-      const updated = movingUpdates.get(weight.name);
-      if (updated) g.output(updated, entry.output, entry.shape);
-      else {
-        entry.kind = 'frozen';
-        entry.output = entry.input;
-      }
     } else {
-      entry.output = entry.input;
+      const updated = movingUpdates.get(weight.name);
+      if (!updated) throw new XceptionTrainingError(`${WHAT}: the moving statistic ${weight.name} of a layer that is not frozen got no update.`);
+      g.output(updated, entry.output, entry.shape);
     }
   }
   optimizerGraph.finish();
@@ -136,13 +141,8 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
     logits: 'logits',
     stateSum: 'state_sum',
     classes,
+    frozen: [...frozen.values()],
+    split: split.key,
     ...(outputGradients ? { gradients } : {}),
   };
-}
-
-/** A layer is frozen when it (or its model) is not trainable, or none of its trainable-kind weights is trained. */
-function isFrozen(layer: Layer, trainable: Set<LayerVariable>): boolean {
-  if (!layer.trainable) return true;
-  const parameters = layer.weights.filter((w) => !/moving_(mean|variance)$/.test(w.originalName));
-  return parameters.length > 0 && !parameters.some((w) => trainable.has(w));
 }

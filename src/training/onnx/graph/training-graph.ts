@@ -42,24 +42,36 @@ export interface LossConfig {
 }
 
 /**
- * What {@link TrainingGraph} state entries hold. 'frozen': a weight or moving
- * statistic of a frozen layer (not in `model.trainableWeights`) that the graph
- * reads but never changes; its `output` equals its `input` (no graph output:
- * keep feeding the same value).
+ * What {@link TrainingGraph} state entries hold. A frozen layer's weights and
+ * moving statistics (and any other variable no step changes) are not state:
+ * they are initializers of the graph (see {@link FrozenWeight}).
  */
-export type StateKind = 'trainable' | 'movingStatistic' | 'optimizerSlot' | 'step' | 'frozen';
+export type StateKind = 'trainable' | 'movingStatistic' | 'optimizerSlot' | 'step';
+
+/**
+ * A variable no training step changes (a frozen layer's weight or moving statistic), held by
+ * the graph as an initializer with the model's value when the graph was built, in the graph's
+ * layout: ONNX Runtime then prepacks it like an inference model's weight. Nothing feeds it.
+ */
+export interface FrozenWeight {
+  /** The initializer's name (the variable's name). */
+  name: string;
+  /** Its shape in the ONNX graph's layout. */
+  shape: number[];
+  variable: LayerVariable;
+}
 
 /** One tensor of training state: fed as `input`, returned updated as `output`. */
 export interface StateEntry {
   /** Graph input name. */
   input: string;
-  /** Graph output name of its updated value (fed back as `input` on the next step); equals `input` for 'frozen'. */
+  /** Graph output name of its updated value (fed back as `input` on the next step); equals `input` when the graph only reads it. */
   output: string;
   /** Shape in the ONNX graph's layout (e.g. OIHW for convolutions). */
   shape: number[];
   kind: StateKind;
   /**
-   * For 'trainable', 'movingStatistic' and 'frozen': the tfjs variable it mirrors, and how to
+   * For 'trainable' and 'movingStatistic': the tfjs variable it mirrors, and how to
    * turn the tfjs value into the ONNX value and back: `toOnnx` transposes by `perm`, then
    * reshapes; `fromOnnx` reshapes, then transposes by `perm`. Absent: the same layout.
    */
@@ -95,6 +107,10 @@ export interface TrainingGraph {
   stateSum: string;
   /** Number of classes. */
   classes: number;
+  /** The frozen variables, held as initializers (not in `state`). */
+  frozen: FrozenWeight[];
+  /** The `trainingSplit` key of the model when the graph was built: the graph trains exactly that split. */
+  split: string;
   /**
    * Only when built with `outputGradients`: each trainable state input's gradient
    * output (the mean loss's gradient, before weight decay), for tests.
@@ -105,11 +121,15 @@ export interface TrainingGraph {
 /** A forward-only graph over the same state inputs (BN in inference mode) for evaluate/predict. */
 export interface EvaluationGraph {
   bytes: Uint8Array;
-  /** The subset of state inputs it reads ('trainable', 'movingStatistic' and 'frozen'), same names as the training graph. */
+  /** The subset of state inputs it reads ('trainable' and 'movingStatistic'), same names as the training graph. */
   state: StateEntry[];
   images: string;
   labels: string;
   loss: string;
   logits: string;
   classes: number;
+  /** The frozen variables, held as initializers, as in the training graph of the same split. */
+  frozen: FrozenWeight[];
+  /** The `trainingSplit` key of the model when the graph was built. */
+  split: string;
 }

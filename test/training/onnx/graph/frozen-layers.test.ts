@@ -42,17 +42,30 @@ describe('frozen layers', () => {
     const model = frozenBackboneModel();
     const graph = buildTrainingGraph(model, { optimizer: { type: 'adam' }, batchSize: 2, outputGradients: true });
 
-    const frozen = graph.state.filter((s) => s.kind === 'frozen');
+    const frozen = graph.frozen;
     expect(graph.state.filter((s) => s.kind === 'trainable').map((s) => s.variable)).toEqual(model.trainableWeights);
-    expect(new Set(frozen.map((s) => s.input.split('/')[0]!.replace(/_(bn|conv\d|sepconv\d|residual).*$/, '')))).toEqual(new Set(['block1', 'block2', 'block3']));
-    expect(frozen.every((s) => s.output === s.input)).toBe(true);
-    expect(frozen.filter((s) => s.input.endsWith('moving_mean'))).toHaveLength(2 + 3 + 3); // block1: 2 convs; blocks 2, 3: 2 separable convs + the shortcut
-    // Only the trainable layers' updates are outputs; frozen layers write no filter or input gradient.
-    const proto = modelProtoType().decode(graph.bytes) as unknown as { graph: { node: { name: string }[]; output: { name: string }[] } };
+    expect(new Set(frozen.map((s) => s.name.split('/')[0]!.replace(/_(bn|conv\d|sepconv\d|residual).*$/, '')))).toEqual(new Set(['block1', 'block2', 'block3']));
+    expect(frozen.filter((s) => s.name.endsWith('moving_mean'))).toHaveLength(2 + 3 + 3); // block1: 2 convs; blocks 2, 3: 2 separable convs + the shortcut
+    // Every variable of the model is either state or a frozen initializer, once.
+    expect(frozen.length + graph.state.filter((s) => s.variable).length).toBe(model.weights.length);
+    // Frozen weights are initializers (never graph inputs, never updated outputs); the rest is state.
+    type Proto = { graph: { node: { name: string }[]; input: { name: string }[]; output: { name: string }[]; initializer: { name: string; dims: unknown[] }[] } };
+    const proto = modelProtoType().decode(graph.bytes) as unknown as Proto;
+    const initializers = new Map(proto.graph.initializer.map((i) => [i.name, i.dims.map(Number)]));
+    const inputs = new Set(proto.graph.input.map((i) => i.name));
     const outputs = new Set(proto.graph.output.map((o) => o.name));
-    expect(frozen.some((s) => outputs.has(`${s.input}/updated`))).toBe(false);
+    expect(frozen.filter((s) => initializers.get(s.name)?.join(',') === s.shape.join(','))).toHaveLength(frozen.length);
+    expect(frozen.filter((s) => inputs.has(s.name) || outputs.has(`${s.name}/updated`))).toEqual([]);
+    expect(graph.state.every((s) => inputs.has(s.input) && !initializers.has(s.input))).toBe(true);
+    // The backward pass stops at the lowest trainable layer: frozen layers write no filter or input
+    // gradient, and neither does the lowest trainable (depthwise) convolution: its input comes from
+    // frozen layers. Its pointwise half passes a gradient down to the depthwise kernel; the next one up does too.
     expect(proto.graph.node.filter((n) => /^block[1-3]_.*(kernel_grad|input_grad|gamma_grad)/.test(n.name)).map((n) => n.name)).toEqual([]);
     expect(proto.graph.node.some((n) => n.name.startsWith('block4_sepconv1/depthwise/kernel_grad'))).toBe(true);
+    const inputGradients = (layer: string) => proto.graph.node.filter((n) => n.name.startsWith(`${layer}/`) && n.name.includes('input_grad')).map((n) => n.name);
+    expect(inputGradients('block4_sepconv1/depthwise')).toEqual([]);
+    expect(inputGradients('block4_sepconv1')).toEqual(['block4_sepconv1/input_grad']);
+    expect(inputGradients('block4_sepconv2/depthwise').length).toBeGreaterThan(0);
 
     frozenBatchNormInInferenceMode(model);
     const { loss, errors } = await compareGradients(model, () => graph, { batchSize: 2 });
