@@ -68,11 +68,13 @@ for (const variant of variants) {
     optimizer: { type: values.optimizer as 'adam' },
     batchSize: batch,
     // A variant is a depthwise filter gradient, then optionally '/conv' or '/matmul' (pointwise
-    // convolutions) and '/where' or '/mask' (ReLU gradient), e.g. groupedConv/conv/mask.
+    // convolutions), '/where' or '/mask' (ReLU gradient) and '/taps' or '/indices' (max-pool
+    // gradient), e.g. groupedConv/conv/where/indices.
     formulation: {
       depthwiseFilterGradient: variant.split('/')[0] as DepthwiseFilterGradient,
       pointwise: (variant.split('/')[1] ?? 'conv') as PointwiseConv,
       reluGradient: (variant.split('/')[2] ?? 'where') as ReluGradient,
+      maxPoolGradient: (variant.split('/')[3] ?? 'taps') as 'taps' | 'indices',
     },
   });
   const session = await ort.InferenceSession.create(graph.bytes, {

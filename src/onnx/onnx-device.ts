@@ -84,14 +84,15 @@ interface Candidate {
 }
 
 /**
- * Opens a session for `bytes` on the requested device. Explicit devices either start or throw
+ * Opens a session for `model` (bytes, or a function that writes them for the execution providers
+ * about to be tried) on the requested device. Explicit devices either start or throw
  * {@link XceptionDeviceError} naming what was found; `'auto'` tries CUDA (when its library is
  * installed) and a hardware WebGPU adapter in turn, and falls back to the CPU with the reason.
  * With `executionProviders` given, they are used as they are. @internal
  */
 export async function openSessionOnDevice(
   ort: OnnxRuntime,
-  bytes: Uint8Array,
+  model: Uint8Array | ((executionProviders: readonly string[]) => Promise<Uint8Array>),
   sessionOptions: Record<string, unknown>,
   requested: OnnxDevice | { executionProviders: readonly ExecutionProvider[] },
   where: string,
@@ -99,6 +100,7 @@ export async function openSessionOnDevice(
   if (typeof requested === 'object') {
     const providers = [...requested.executionProviders];
     const names = providers.map((p) => (typeof p === 'string' ? p : p.name));
+    const bytes = typeof model === 'function' ? await model(names) : model;
     const session = await ort.InferenceSession.create(bytes, { ...sessionOptions, executionProviders: providers }).catch(async (error: unknown) => {
       const found = await describeDevices(runsInNode(ort));
       throw new XceptionDeviceError(
@@ -113,8 +115,10 @@ export async function openSessionOnDevice(
   const node = runsInNode(ort);
   const cpu: Candidate = { device: 'cpu', executionProviders: [node ? 'cpu' : 'wasm'] };
   const found = await describeDevices(node);
-  const tryOpen = async (candidate: Candidate) =>
-    (await ort.InferenceSession.create(bytes, { ...sessionOptions, executionProviders: candidate.executionProviders })) as OrtSession;
+  const tryOpen = async (candidate: Candidate) => {
+    const bytes = typeof model === 'function' ? await model(candidate.executionProviders) : model;
+    return (await ort.InferenceSession.create(bytes, { ...sessionOptions, executionProviders: candidate.executionProviders })) as OrtSession;
+  };
   const info = (candidate: Candidate, reason: string): OnnxDeviceInfo => ({
     device: candidate.device,
     requested,

@@ -41,28 +41,38 @@ export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, sett
   // others open on the same providers. A first session that fails leaves the choice open.
   let placed: Promise<OpenedSession> | undefined;
   let device: OnnxDeviceInfo | undefined;
-  const open = async (bytes: Uint8Array) => {
+  const open = async <G extends { bytes: Uint8Array }>(build: (executionProviders: readonly string[]) => Promise<G>) => {
     if (!placed) {
-      const opening = openSessionOnDevice(ort, bytes, settings.sessionOptions, settings.device, 'createOnnxTrainer');
+      let graph: G | undefined;
+      const opening = openSessionOnDevice(ort, async (providers) => (graph = await build(providers)).bytes, settings.sessionOptions, settings.device, 'createOnnxTrainer');
       placed = opening;
       opening.then((opened) => (device = opened.device), () => (placed = undefined));
-      return (await opening).session;
+      return { session: (await opening).session, graph: graph! };
     }
     const { providers } = await placed;
-    return ort.InferenceSession.create(bytes, { ...settings.sessionOptions, executionProviders: [...providers] });
+    const graph = await build(providers.map((p) => (typeof p === 'string' ? p : p.name)));
+    return { session: await ort.InferenceSession.create(graph.bytes, { ...settings.sessionOptions, executionProviders: [...providers] }), graph };
   };
   const sessionFor = (kind: 'train' | 'eval', batch: number) => {
     const key = `${kind}:${batch}`;
     let entry = sessions.get(key);
     if (!entry) {
       entry = (async () => {
-        const graph = kind === 'train'
-          ? await buildTrainingGraph(model, { optimizer: settings.optimizer, loss: settings.loss, batchSize: batch })
-          : await buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch });
-        const session = (await open(graph.bytes)) as unknown as Session;
+        // ONNX Runtime's CPU provider alone gets the max-pool gradient through MaxPool's Indices
+        // (6 % faster per step at 150×150 batch 8); other providers the standard-operator one.
+        const { session, graph } = await open<TrainingGraph | EvaluationGraph>(async (providers) =>
+          kind === 'train'
+            ? buildTrainingGraph(model, {
+                optimizer: settings.optimizer,
+                loss: settings.loss,
+                batchSize: batch,
+                formulation: { maxPoolGradient: providers.every((p) => p === 'cpu') ? 'indices' : 'taps' },
+              })
+            : buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch }),
+        );
         // The session holds its own copy of the model; with a frozen backbone as initializers
         // the bytes are the size of the weights (84 MB for Xception): do not keep them twice.
-        return { session, graph: { ...graph, bytes: new Uint8Array(0) } };
+        return { session: session as unknown as Session, graph: { ...graph, bytes: new Uint8Array(0) } };
       })();
       sessions.set(key, entry);
       entry.catch(() => sessions.delete(key));

@@ -80,9 +80,15 @@ export interface ConvFormulation {
   pointwise: PointwiseConv;
   /** See {@link ReluGradient}. */
   reluGradient: ReluGradient;
+  /**
+   * The max-pool input gradient: `'indices'`, MaxPool's Indices output scattered back with
+   * ScatterElements (CPU provider only: the WebGPU provider has neither), or `'taps'`, strided tap
+   * slices and a one-hot ConvTranspose (standard operators every provider runs).
+   */
+  maxPoolGradient: 'indices' | 'taps';
 }
 
-export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv', reluGradient: 'where' };
+export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv', reluGradient: 'where', maxPoolGradient: 'taps' };
 
 /**
  * A convolution with one group: `kernel` is OIHW [out, in, kh, kw], `bias`

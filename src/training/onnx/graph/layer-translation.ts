@@ -156,7 +156,7 @@ function translateLayer(ctx: ForwardContext, layer: Layer, sources: Value[], isO
       const poolSize = pair(config['poolSize']);
       const strides = pair(config['strides'] ?? poolSize);
       const padding = config['padding'] as 'same' | 'valid';
-      return maxPool(d, x, windowGeometry(height, width, poolSize, strides, [1, 1], padding), name, ctx.training);
+      return maxPool(d, x, windowGeometry(height, width, poolSize, strides, [1, 1], padding), name, ctx.training, ctx.formulation.maxPoolGradient);
     }
     case 'Add':
       return add(d, sources, name);

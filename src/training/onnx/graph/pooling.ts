@@ -1,5 +1,5 @@
 import type { DifferentiableGraph, Value } from './differentiable-graph.js';
-import { FLOAT, int, ints } from './graph-writer.js';
+import { FLOAT, int, ints, str } from './graph-writer.js';
 import { transposedConv, type WindowGeometry } from './conv-gradients.js';
 
 /**
@@ -14,12 +14,27 @@ import { transposedConv, type WindowGeometry } from './conv-gradients.js';
  * overlapping windows gets every window's share.
  */
 
-export function maxPool(d: DifferentiableGraph, x: Value, geometry: WindowGeometry, hint: string, training: boolean): Value {
+export function maxPool(d: DifferentiableGraph, x: Value, geometry: WindowGeometry, hint: string, training: boolean, gradient: 'indices' | 'taps'): Value {
   const { g } = d;
   const attrs = [ints('kernel_shape', geometry.kernel), ints('strides', geometry.strides), ints('pads', geometry.pads)];
   const shape = [x.shape[0]!, x.shape[1]!, geometry.outHeight, geometry.outWidth];
+  if (!training || !d.needsGradient(x)) return { name: g.op('MaxPool', [x.name], hint, attrs), shape };
+  if (gradient === 'indices') {
+    // MaxPool's Indices (flat positions in x) and one ScatterElements with reduction 'add', so that a
+    // pixel shared by overlapping windows gets every window's gradient.
+    const [name, indices] = g.opN('MaxPool', [x.name], [hint, `${hint}/indices`], attrs);
+    const y: Value = { name: name!, shape };
+    d.record(y, [x], [], (dy) => {
+      const size = x.shape.reduce((n, s) => n * s, 1);
+      const zeros = g.op('ConstantOfShape', [g.int64s([size])], `${hint}/zeros`);
+      const flatIndices = g.op('Reshape', [indices!, g.int64s([-1])], `${hint}/flat_indices`);
+      const flatDy = g.op('Reshape', [dy, g.int64s([-1])], `${hint}/flat_dy`);
+      const scattered = g.op('ScatterElements', [zeros, flatIndices, flatDy], `${hint}/scattered`, [int('axis', 0), str('reduction', 'add')]);
+      d.addGradient(x, g.op('Reshape', [scattered, g.int64s(x.shape)], `${hint}/input_grad`));
+    });
+    return y;
+  }
   const y: Value = { name: g.op('MaxPool', [x.name], hint, attrs), shape };
-  if (!training || !d.needsGradient(x)) return y;
   d.record(y, [x], [], (dy) => d.addGradient(x, maxPoolInputGradient(d, x, y.name, dy, geometry, hint)));
   return y;
 }
