@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { createXception, type XceptionOptions } from '../../src/index.js';
 import { createOnnxTrainer, exportOnnx, type OnnxRuntime } from '../../src/onnx/index.js';
 import { narrowXception } from '../helpers/narrow-xception.js';
+import { randomizeSeeded } from '../helpers/randomize.js';
 
 declare global {
   interface Window {
@@ -27,19 +28,6 @@ const runtime = ort as unknown as OnnxRuntime;
  * or one list per provider), which the test reads from the console.
  */
 const LOG_PLACEMENT = { logSeverityLevel: 0, logVerbosityLevel: 0 } as const;
-
-/** Seeded weights with non-trivial batch-norm statistics (as test/helpers/onnx-training.ts' randomizeSeeded). */
-function randomizeSeeded(model: tf.LayersModel, seed: number): void {
-  tf.tidy(() => model.setWeights(model.weights.map((w, i) => {
-    const name = w.originalName;
-    const shape = w.shape as number[];
-    const s = seed * 100_000 + i + 1;
-    if (name.endsWith('moving_variance')) return tf.randomUniform(shape, 0.2, 3, 'float32', s);
-    if (name.endsWith('moving_mean') || name.endsWith('beta')) return tf.randomNormal(shape, 0, 0.5, 'float32', s);
-    if (name.endsWith('gamma')) return tf.randomUniform(shape, 0.5, 1.5, 'float32', s);
-    return tf.randomNormal(shape, 0, Math.sqrt(2 / shape.slice(0, -1).reduce((a, b) => a * b, 1)), 'float32', s);
-  })));
-}
 
 /** max |a − b| / max |b|, and max |b|. */
 function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): { relative: number; scale: number; length: number } {
