@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { GraphWriter, int, ints } from '../../src/training/onnx/graph/graph-writer.js';
+import { float, GraphWriter, int, ints } from '../../src/training/onnx/graph/graph-writer.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, only: { type: 'string', default: '' } },
@@ -32,6 +32,15 @@ function graph(name: string, inputs: Record<string, number[]>, constants: Record
 const perm = (p: number[]) => [ints('perm', p)];
 const dw = (c: number, pads: number[] = [1, 1, 1, 1]) => [ints('kernel_shape', [3, 3]), ints('pads', pads), int('group', c)];
 
+// ONNX Runtime's NCHWc block (8 channels with AVX2, 16 with AVX-512): ReorderInput pads the
+// channels of a four-channel input (it takes multiples of 4) up to one block.
+const blockProbe = new GraphWriter();
+blockProbe.output(blockProbe.domainOp('com.microsoft.nchwc', 'ReorderInput', [blockProbe.input('x', [1, 4, 1, 1])], 'blocked'), 'out', []);
+const probeSession = await ort.InferenceSession.create(blockProbe.encode('block', 'block'));
+const block = (await probeSession.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) })).out!.dims[1]!;
+const padded = (c: number) => Math.ceil(c / block) * block;
+const nchwc = 'com.microsoft.nchwc';
+
 const cases: Case[] = [];
 for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 75]] as const) {
   const x = [n, c, h, h];
@@ -56,6 +65,22 @@ for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 
     const rows = (t: string, ch: number) => g.op('Reshape', [g.op('Transpose', [t], 't', perm([1, 0, 2, 3])), g.int64s([ch, n * h * h])], 'r');
     return g.op('Gemm', [rows(v.dy!, o), rows(v.x!, c)], 'y', [int('transB', 1)]);
   }));
+  // ONNX Runtime's NCHWc contrib kernels (com.microsoft.nchwc Conv reads its filter as an ordinary
+  // input, in the blocked layout; random values suffice for timing): with the reorders a
+  // NCHW graph would need around each convolution, and alone (the graph kept NCHWc throughout).
+  cases.push(graph(`pw fwd nchwc Conv W input + reorders ${tag}`, { x, w: [padded(o), padded(c), 1, 1] }, {}, (g, v) =>
+    g.domainOp(nchwc, 'ReorderOutput', [g.domainOp(nchwc, 'Conv', [g.domainOp(nchwc, 'ReorderInput', [v.x!], 'xb'), v.w!], 'yb', [ints('kernel_shape', [1, 1])])], 'y', [int('channels', o)])));
+  cases.push(graph(`pw fwd nchwc Conv W input, blocked in/out ${tag}`, { x: [n, padded(c), h, h], w: [padded(o), padded(c), 1, 1] }, {}, (g, v) =>
+    g.domainOp(nchwc, 'Conv', [v.x!, v.w!], 'y', [ints('kernel_shape', [1, 1])])));
+  cases.push(graph(`dw fwd nchwc Conv group W input, blocked in/out ${tag}`, { x: [n, padded(c), h, h], w: [padded(c), 1, 3, 3] }, {}, (g, v) =>
+    g.domainOp(nchwc, 'Conv', [v.x!, v.w!], 'y', [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), int('group', padded(c))])));
+  // BatchNormalization forward in training mode, given the centred input (the batch variance needs it)
+  cases.push(graph(`bn fwd BatchNormalization(x, batch stats) ${tag}`, { x, gamma: [c], beta: [c], mean: [c], variance: [c] }, {}, (g, v) =>
+    g.op('BatchNormalization', [v.x!, v.gamma!, v.beta!, v.mean!, g.op('Abs', [v.variance!], 'var')], 'y', [float('epsilon', 1e-3)])));
+  cases.push(graph(`bn fwd Mul+Add on centred x ${tag}`, { centred: x, scale: [1, c, 1, 1], shift: [1, c, 1, 1] }, {}, (g, v) =>
+    g.op('Add', [g.op('Mul', [v.centred!, v.scale!], 'scaled'), v.shift!], 'y')));
+  cases.push(graph(`bn fwd BatchNormalization(centred, mean 0) ${tag}`, { centred: x, gamma: [c], beta: [c], zeros: [c], variance: [c] }, {}, (g, v) =>
+    g.op('BatchNormalization', [v.centred!, v.gamma!, v.beta!, v.zeros!, g.op('Abs', [v.variance!], 'var')], 'y', [float('epsilon', 1e-3)])));
   // Depthwise forward
   cases.push(graph(`dw fwd Conv group W input ${tag}`, { x, w: [c, 1, 3, 3] }, {}, (g, v) => g.op('Conv', [v.x!, v.w!], 'y', dw(c))));
   cases.push(graph(`dw fwd Conv group W init ${tag}`, { x }, { w: [c, 1, 3, 3] }, (g, v) => g.op('Conv', [v.x!, v.w!], 'y', dw(c))));
@@ -134,5 +159,5 @@ for (let i = 0; i <= Number(values.runs); i++) {
     if (i > 0) s.times.push(performance.now() - start);
   }
 }
-console.log(`load average ${loadavg()[0]!.toFixed(1)}, threads ${values.threads}, runs ${values.runs} (median ms, min ms)`);
+console.log(`NCHWc block ${block}; load average ${loadavg()[0]!.toFixed(1)}, threads ${values.threads}, runs ${values.runs} (median ms, min ms)`);
 for (const s of sessions) console.log(`${s.name.padEnd(58)} ${median(s.times).toFixed(1).padStart(8)} ${Math.min(...s.times).toFixed(1).padStart(8)}`);

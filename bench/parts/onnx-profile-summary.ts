@@ -1,15 +1,21 @@
 // Sums an ONNX Runtime profile (the JSON trace that session.endProfiling() writes, e.g. from
 // `onnx-training-step.ts --profile`) by operator type and by node, per session run.
-//   npx tsx bench/parts/onnx-profile-summary.ts <trace.json> [--top 25]
+//   npx tsx bench/parts/onnx-profile-summary.ts <trace.json> [--top 25] [--skip 2]
+// --skip K leaves out the first K runs (warm-up: first-touch page faults, allocations), which
+// can double a kernel's share.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, skip: { type: 'string', default: '0' } } });
 if (positionals.length !== 1) throw new Error('usage: onnx-profile-summary.ts <trace.json> [--top 25]');
-type Event = { cat?: string; name: string; dur: number; args?: { op_name?: string } };
+type Event = { cat?: string; name: string; dur: number; ts: number; args?: { op_name?: string } };
 const events = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Event[];
-const runs = events.filter((e) => e.name === 'model_run').length;
-const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+const allRuns = events.filter((e) => e.name === 'model_run');
+const kept = allRuns.slice(Number(values.skip));
+if (kept.length === 0) throw new Error(`the trace has ${allRuns.length} runs; --skip ${values.skip} leaves none`);
+const runs = kept.length;
+const from = kept[0]!.ts;
+const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= from);
 const byOp = new Map<string, number>();
 const byNode = new Map<string, number>();
 const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);

@@ -6,6 +6,7 @@ import { softmaxCrossEntropy } from './loss.js';
 import { checkBatchSize, checkLoss } from './training-options.js';
 import { writeFrozenWeight } from './frozen-weights.js';
 import type { EvaluationGraph, FrozenWeight, LossConfig, StateEntry } from './training-graph.js';
+import { trainableWeightInput } from './trainable-weight-input.js';
 import { trainingSplit } from './training-split.js';
 
 /** Options of {@link buildEvaluationGraph}. Internal. */
@@ -50,10 +51,13 @@ export function buildEvaluationGraph(model: LayersModel, options: BuildEvaluatio
         const constant = writeFrozenWeight(g, variable, shape, layoutOf(toOnnx, fromOnnx));
         frozen.push(constant);
         weight = { name: constant.name, shape, trainable: false };
+      } else if (kind === 'parameter' && split.trainable.has(variable)) {
+        const row = trainableWeightInput(g, variable.name, shape, layoutOf(toOnnx, fromOnnx));
+        weight = { name: row.value, shape, trainable: false };
+        state.push({ ...row.entry, output: row.entry.input, kind: 'trainable', variable });
       } else {
         weight = { name: g.input(variable.name, shape), shape, trainable: false };
-        const entryKind = kind === 'movingStatistic' ? 'movingStatistic' : 'trainable';
-        state.push({ input: weight.name, output: weight.name, shape, kind: entryKind, variable, ...layoutOf(toOnnx, fromOnnx) });
+        state.push({ input: weight.name, output: weight.name, shape, kind: 'movingStatistic', variable, ...layoutOf(toOnnx, fromOnnx) });
       }
       weights.set(variable, weight);
       return weight;

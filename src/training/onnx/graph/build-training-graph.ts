@@ -9,6 +9,7 @@ import { XceptionTrainingError } from '../../../errors.js';
 import { checkBatchSize, checkLoss, checkOptimizer } from './training-options.js';
 import { writeFrozenWeight } from './frozen-weights.js';
 import type { FrozenWeight, LossConfig, OptimizerConfig, StateEntry, TrainingGraph } from './training-graph.js';
+import { trainableWeightInput } from './trainable-weight-input.js';
 import { trainingSplit } from './training-split.js';
 
 /** Options of {@link buildTrainingGraph}. Internal. */
@@ -76,16 +77,17 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
         return { name: constant.name, shape: constant.shape, trainable: false };
       }
       const isTrainable = kind === 'parameter' && split.trainable.has(variable);
-      const name = g.input(variable.name, shape);
-      const weight: Weight = { name, shape, trainable: isTrainable };
-      const entry: StateEntry = {
-        input: name,
-        output: `${name}/updated`,
-        shape,
-        kind: isTrainable ? 'trainable' : 'movingStatistic',
-        variable,
-        ...layoutOf(toOnnx, fromOnnx),
-      };
+      let weight: Weight;
+      let entry: StateEntry;
+      if (isTrainable) {
+        const row = trainableWeightInput(g, variable.name, shape, layoutOf(toOnnx, fromOnnx));
+        weight = { name: row.value, shape, trainable: true };
+        entry = { ...row.entry, output: `${row.entry.input}/updated`, kind: 'trainable', variable };
+      } else {
+        const name = g.input(variable.name, shape);
+        weight = { name, shape, trainable: false };
+        entry = { input: name, output: `${name}/updated`, shape, kind: 'movingStatistic', variable, ...layoutOf(toOnnx, fromOnnx) };
+      }
       weights.set(variable, { weight, entry });
       state.push(entry);
       return weight;
@@ -111,8 +113,8 @@ export function buildTrainingGraph(model: LayersModel, options: BuildTrainingGra
   for (const { weight, entry } of weights.values()) {
     if (entry.kind === 'trainable') {
       const gradient = d.weightGradients.get(weight.name) ?? g.op('Expand', [g.scalar(0), g.int64s(weight.shape)], `${weight.name}/no_gradient`);
-      g.output(optimizerGraph.update(weight.name, gradient, weight.shape), entry.output, entry.shape);
-      if (outputGradients) gradients[entry.input] = g.output(gradient, `${entry.input}/gradient`, entry.shape);
+      g.output(optimizerGraph.update(entry.input, gradient, weight.shape), entry.output, entry.shape);
+      if (outputGradients) gradients[entry.input] = g.output(gradient, `${entry.input}/gradient`, weight.shape);
     } else {
       const updated = movingUpdates.get(weight.name);
       if (!updated) throw new XceptionTrainingError(`${WHAT}: the moving statistic ${weight.name} of a layer that is not frozen got no update.`);

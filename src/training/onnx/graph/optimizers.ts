@@ -17,6 +17,10 @@ export interface OptimizerSlot {
   input: string;
   /** Graph output name of its new value. */
   output: string;
+  /**
+   * Its graph input's and output's dims: a weight's slots are one row, [1, size], the shape their
+   * update (one Gemm) writes, so the update writes the output itself, without a copy.
+   */
   shape: number[];
   initial: number;
   kind: 'optimizerSlot' | 'step';
@@ -63,7 +67,10 @@ export class OptimizerGraph {
     for (const [slot, value] of this.pending) this.d.g.output(value, slot.output, slot.shape);
   }
 
-  /** The updated value of `weight` (graph input) given its gradient. */
+  /**
+   * The updated value of `weight` (a graph input of `shape` or one row of it) given its
+   * gradient (of `shape`), as one row, [1, size].
+   */
   update(weight: string, gradient: string, shape: number[]): string {
     const { g } = this.d;
     const config = this.config;
@@ -73,34 +80,33 @@ export class OptimizerGraph {
     const size = shape.reduce((n, s) => n * s, 1);
     const row = g.int64s([1, size]);
     const asRow = (x: string) => g.op('Reshape', [x, row], `${x}/row`);
-    const back = (x: string, hint: string) => g.op('Reshape', [x, g.int64s(shape)], hint);
     const axpby = (a: string, x: string, c: string, b: number, hint: string) => g.op('Gemm', [a, x, c], hint, [float('beta', b)]);
     const w = asRow(weight);
     let grad = asRow(gradient);
     if (decay > 0 && config.type !== 'adamw') grad = axpby(this.constant(decay), w, grad, 1, `${weight}/grad_decayed`);
     if (config.type === 'sgd') {
       const momentum = config.momentum ?? 0;
-      if (momentum === 0) return back(axpby(this.negativeLearningRate(), grad, w, 1, `${weight}/new_row`), `${weight}/new`);
-      const accumulation = this.slot(`${weight}/momentum`, shape, 'optimizerSlot');
+      if (momentum === 0) return axpby(this.negativeLearningRate(), grad, w, 1, `${weight}/new_row`);
+      const accumulation = this.slot(`${weight}/momentum`, [1, size], 'optimizerSlot');
       // tfjs: accum = m·accum + g; w −= lr·accum (Nesterov: w −= lr·(g + m·accum))
-      const next = axpby(this.constant(1), grad, asRow(accumulation.input), momentum, `${weight}/momentum_next`);
-      this.setSlot(accumulation, back(next, `${weight}/momentum_new`));
+      const next = axpby(this.constant(1), grad, accumulation.input, momentum, `${weight}/momentum_next`);
+      this.setSlot(accumulation, next);
       const direction = config.nesterov ? axpby(this.constant(momentum), next, grad, 1, `${weight}/nesterov_direction`) : next;
-      return back(axpby(this.negativeLearningRate(), direction, w, 1, `${weight}/new_row`), `${weight}/new`);
+      return axpby(this.negativeLearningRate(), direction, w, 1, `${weight}/new_row`);
     }
     const beta1 = config.beta1 ?? 0.9;
     const beta2 = config.beta2 ?? 0.999;
-    const first = this.slot(`${weight}/m`, shape, 'optimizerSlot');
-    const second = this.slot(`${weight}/v`, shape, 'optimizerSlot');
-    const m = axpby(this.constant(1 - beta1), grad, asRow(first.input), beta1, `${weight}/m_next`);
-    const v = axpby(this.constant(1 - beta2), g.op('Mul', [grad, grad], `${weight}/grad_squared`), asRow(second.input), beta2, `${weight}/v_next`);
-    this.setSlot(first, back(m, `${weight}/m_new`));
-    this.setSlot(second, back(v, `${weight}/v_new`));
+    const first = this.slot(`${weight}/m`, [1, size], 'optimizerSlot');
+    const second = this.slot(`${weight}/v`, [1, size], 'optimizerSlot');
+    const m = axpby(this.constant(1 - beta1), grad, first.input, beta1, `${weight}/m_next`);
+    const v = axpby(this.constant(1 - beta2), g.op('Mul', [grad, grad], `${weight}/grad_squared`), second.input, beta2, `${weight}/v_next`);
+    this.setSlot(first, m);
+    this.setSlot(second, v);
     // tfjs: w −= lr·(m/c1) / (√(v/c2) + ε) = w − (lr·√c2/c1) · m / (√v + ε·√c2), with cᵢ = 1 − βᵢᵗ
     const { epsilonTerm, stepSize } = this.adamScalars();
     const ratio = g.op('Div', [m, g.op('Add', [g.op('Sqrt', [v], `${weight}/v_sqrt`), epsilonTerm], `${weight}/denominator`)], `${weight}/ratio`);
     const start = config.type === 'adamw' && decay > 0 ? g.op('Mul', [w, this.decoupledDecay(decay)], `${weight}/decayed`) : w;
-    return back(axpby(stepSize, ratio, start, 1, `${weight}/new_row`), `${weight}/new`);
+    return axpby(stepSize, ratio, start, 1, `${weight}/new_row`);
   }
 
   private readonly cache = new Map<string, string>();
