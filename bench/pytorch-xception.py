@@ -5,7 +5,10 @@ biases, BatchNormalization eps 1e-3 / momentum 0.99) in plain torch.nn, timing o
 (forward, cross-entropy, backward, update) per batch, as bench/parts/onnx-training.mjs does.
 
     /usr/bin/python3 bench/pytorch-xception.py --size 150 --batch 8 [--size 299 --batch 8] [--steps 10] [--threads 2]
-        [--device cpu|cuda] [--mode train|infer]
+        [--device cpu|cuda] [--mode train|infer|transfer] [--classes 10] [--model keras|small] [--in-channels 3]
+
+--mode transfer is transfer learning as createOnnxTrainer's freezeBackbone runs it: the backbone in
+eval mode under torch.no_grad(), one Adam step of the new head (pooled features → Linear).
 
 Prints one JSON line: {"torch": version, "threads": n, "rows": [{size, batch, stepMedianMs, stepMs, imagesPerSecond}]}.
 Max pooling pads symmetrically (torch's MaxPool2d), where TensorFlow's 'same' pads an even-sized
@@ -72,36 +75,63 @@ class MiddleBlock(nn.Module):
 
 
 class KerasXception(nn.Module):
-    def __init__(self, classes):
-        super().__init__()
-        self.conv1, self.bn1 = nn.Conv2d(3, 32, 3, stride=2, bias=False), bn(32)  # 'valid'
-        self.conv2, self.bn2 = nn.Conv2d(32, 64, 3, bias=False), bn(64)  # 'valid'
-        self.block2 = EntryBlock(64, 128, 128, leading_relu=False)
-        self.block3 = EntryBlock(128, 256, 256, leading_relu=True)
-        self.block4 = EntryBlock(256, 728, 728, leading_relu=True)
-        self.middle = nn.Sequential(*[MiddleBlock() for _ in range(8)])
-        self.block13 = EntryBlock(728, 728, 1024, leading_relu=True)
-        self.sep14a, self.bn14a = SeparableConv(1024, 1536), bn(1536)
-        self.sep14b, self.bn14b = SeparableConv(1536, 2048), bn(2048)
-        self.predictions = nn.Linear(2048, classes)
+    """Keras Applications' Xception, or (with other widths) the same structure composed as
+    xception-ts' entryFlow/middleFlow/exitFlow compose it: MODELS names the variants."""
 
-    def forward(self, x):
+    def __init__(self, classes, in_channels=3, stem=(32, 64), stem_same=False, entry=(128, 256, 728),
+                 middle=(728, 8), exit=(728, 1024), conv=(1536, 2048)):
+        super().__init__()
+        pad = 1 if stem_same else 0  # 'same' (torch pads symmetrically: the same sizes and cost) or 'valid'
+        self.conv1, self.bn1 = nn.Conv2d(in_channels, stem[0], 3, stride=2, padding=pad, bias=False), bn(stem[0])
+        self.conv2, self.bn2 = nn.Conv2d(stem[0], stem[1], 3, padding=pad, bias=False), bn(stem[1])
+        units, cin = [], stem[1]
+        for i, cout in enumerate(entry):
+            units.append(EntryBlock(cin, cout, cout, leading_relu=i > 0))
+            cin = cout
+        self.entry = nn.Sequential(*units)
+        self.middle = nn.Sequential(*[MiddleBlock(middle[0]) for _ in range(middle[1])])
+        self.block13 = EntryBlock(middle[0], exit[0], exit[1], leading_relu=True)
+        self.sep14a, self.bn14a = SeparableConv(exit[1], conv[0]), bn(conv[0])
+        self.sep14b, self.bn14b = SeparableConv(conv[0], conv[1]), bn(conv[1])
+        self.predictions = nn.Linear(conv[1], classes)
+
+    def features(self, x):
+        """The backbone: everything up to the global average pool."""
         x = F.relu(self.bn1(self.conv1(x)))
         x = F.relu(self.bn2(self.conv2(x)))
-        x = self.block4(self.block3(self.block2(x)))
+        x = self.entry(x)
         x = self.block13(self.middle(x))
         x = F.relu(self.bn14a(self.sep14a(x)))
         x = F.relu(self.bn14b(self.sep14b(x)))
-        return self.predictions(x.mean(dim=(2, 3)))  # logits; the loss applies the softmax
+        return x.mean(dim=(2, 3))
+
+    def forward(self, x):
+        return self.predictions(self.features(x))  # logits; the loss applies the softmax
 
 
-def time_steps(size, batch, steps, warmup, device=torch.device("cpu"), mode="train", classes=10):
-    """One Adam step per batch ('train'), or one forward pass in eval mode under no_grad ('infer');
-    on CUDA each timing waits for the GPU (torch.cuda.synchronize)."""
+# Keras Xception, and the 'small' model of bench:fashion (examples/node-training: 'same' stem, two
+# entry units, four middle blocks of 256, a narrower exit flow; 1.9 M parameters).
+MODELS = {
+    "keras": {},
+    "small": {"stem": (32, 64), "stem_same": True, "entry": (128, 256), "middle": (256, 4), "exit": (256, 384), "conv": (512, 768)},
+}
+
+
+def time_steps(size, batch, steps, warmup, device=torch.device("cpu"), mode="train", classes=10, model_name="keras", in_channels=3):
+    """One Adam step per batch ('train'); one forward pass in eval mode under no_grad ('infer');
+    or transfer learning ('transfer'): the backbone frozen in eval mode under no_grad, one Adam
+    step of the new head (global average pool, Dense to `classes`). On CUDA each timing waits for
+    the GPU (torch.cuda.synchronize)."""
     torch.manual_seed(0)
-    model = KerasXception(classes).to(device).train(mode == "train")
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, eps=1e-7)
-    x = (torch.rand(batch, 3, size, size) * 2 - 1).to(device)
+    model = KerasXception(classes, in_channels, **MODELS[model_name]).to(device).train(mode == "train")
+    if mode == "transfer":
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for p in model.predictions.parameters():
+            p.requires_grad_(True)
+    trained = model.predictions.parameters() if mode == "transfer" else model.parameters()
+    optimizer = torch.optim.Adam(trained, lr=1e-4, eps=1e-7)
+    x = (torch.rand(batch, in_channels, size, size) * 2 - 1).to(device)
     y = torch.randint(0, classes, (batch,)).to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = []
@@ -111,6 +141,13 @@ def time_steps(size, batch, steps, warmup, device=torch.device("cpu"), mode="tra
         if mode == "train":
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+        elif mode == "transfer":
+            optimizer.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                features = model.features(x)
+            loss = F.cross_entropy(model.predictions(features), y)
             loss.backward()
             optimizer.step()
         else:
@@ -133,7 +170,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--mode", choices=["train", "infer"], default="train")
+    parser.add_argument("--mode", choices=["train", "infer", "transfer"], default="train")
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--model", choices=sorted(MODELS), default="keras")
+    parser.add_argument("--in-channels", type=int, default=3)
     args = parser.parse_args()
     sizes, batches = args.size or [150], args.batch or [8]
     if len(sizes) != len(batches):
@@ -142,8 +182,8 @@ def main():
     device = torch.device(args.device)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: torch.cuda.is_available() is False")
-    rows = [time_steps(s, b, args.steps, args.warmup, device, args.mode) for s, b in zip(sizes, batches)]
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "device": args.device,
+    rows = [time_steps(s, b, args.steps, args.warmup, device, args.mode, args.classes, args.model, args.in_channels) for s, b in zip(sizes, batches)]
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "device": args.device, "model": args.model,
                       "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None, "mode": args.mode, "rows": rows}))
 
 

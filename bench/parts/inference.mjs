@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { createXception, optimizeForInference } from '../../dist/index.js';
 import { createOnnxClassifier, exportOnnx } from '../../dist/onnx.js';
 import { median } from '../../scripts/image.mjs';
+import { multiplyAdds } from './model-macs.mjs';
 import { useWasmBackend } from '../../scripts/wasm-backend.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, batches: { type: 'string', default: '1,8' } } });
@@ -61,15 +62,7 @@ for (const batch of values.batches.split(',').map(Number)) {
 }
 
 // Multiply-adds of one 299×299 image, from the layers' shapes.
-let macs = 0;
-for (const layer of model.layers) {
-  const [out] = [layer.outputShape];
-  const kernels = Object.fromEntries(layer.weights.map((w) => [w.originalName.split('/').at(-1), w.shape]));
-  const cls = layer.getClassName();
-  if (cls === 'Conv2D') macs += out[1] * out[2] * kernels.kernel.reduce((a, b) => a * b, 1);
-  if (cls === 'SeparableConv2D') macs += out[1] * out[2] * (kernels.depthwise_kernel.reduce((a, b) => a * b, 1) + kernels.pointwise_kernel.reduce((a, b) => a * b, 1));
-  if (cls === 'Dense') macs += kernels.kernel[0] * kernels.kernel[1];
-}
+const macs = multiplyAdds(model);
 await classifier.dispose();
 fast.dispose();
 model.dispose();

@@ -42,7 +42,9 @@ const padded = (c: number) => Math.ceil(c / block) * block;
 const nchwc = 'com.microsoft.nchwc';
 
 const cases: Case[] = [];
-for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 75]] as const) {
+// Keras Xception at 299×299 batch 8 (19, 38, 75) and at 150×150 (9), and a small Xception at
+// 32×32 batch 128 (4, 8: bench:fashion's model).
+for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 75], [8, 728, 728, 9], [128, 256, 256, 4], [128, 128, 128, 8]] as const) {
   const x = [n, c, h, h];
   const tag = `${n}x${c}x${h}x${h}`;
   // ReLU gradient
@@ -72,6 +74,8 @@ for (const [n, c, o, h] of [[8, 728, 728, 19], [8, 256, 256, 38], [8, 128, 128, 
     g.domainOp(nchwc, 'ReorderOutput', [g.domainOp(nchwc, 'Conv', [g.domainOp(nchwc, 'ReorderInput', [v.x!], 'xb'), v.w!], 'yb', [ints('kernel_shape', [1, 1])])], 'y', [int('channels', o)])));
   cases.push(graph(`pw fwd nchwc Conv W input, blocked in/out ${tag}`, { x: [n, padded(c), h, h], w: [padded(o), padded(c), 1, 1] }, {}, (g, v) =>
     g.domainOp(nchwc, 'Conv', [v.x!, v.w!], 'y', [ints('kernel_shape', [1, 1])])));
+  cases.push(graph(`dw fwd nchwc Conv group W input + reorders ${tag}`, { x, w: [padded(c), 1, 3, 3] }, {}, (g, v) =>
+    g.domainOp(nchwc, 'ReorderOutput', [g.domainOp(nchwc, 'Conv', [g.domainOp(nchwc, 'ReorderInput', [v.x!], 'xb'), v.w!], 'yb', [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), int('group', padded(c))])], 'y', [int('channels', c)])));
   cases.push(graph(`dw fwd nchwc Conv group W input, blocked in/out ${tag}`, { x: [n, padded(c), h, h], w: [padded(c), 1, 3, 3] }, {}, (g, v) =>
     g.domainOp(nchwc, 'Conv', [v.x!, v.w!], 'y', [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), int('group', padded(c))])));
   // BatchNormalization forward in training mode, given the centred input (the batch variance needs it)

@@ -2,11 +2,12 @@
 // 150×150, batch 8, median of --runs after a warm-up, for each formulation of the
 // gradients given with --variants (see ConvFormulation in src/training/onnx-graph).
 //   npx tsx bench/parts/onnx-training-step.ts [--runs 7] [--threads 2] [--size 150] [--batch 8]
-//       [--variants groupedConv,taps,patches,groupedConv/matmul,groupedConv/conv/mask] [--preset keras] [--classes 1000] [--optimizer adam] [--profile]
+//       [--variants groupedConv,taps,patches,groupedConv/matmul,groupedConv/conv/mask,groupedConv/conv/where/indices/nchwc] [--preset keras] [--classes 1000] [--optimizer adam] [--profile]
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createXception } from '../../src/index.js';
+import { nchwcBlockSize } from '../../src/training/onnx/cpu-kernels.js';
 import { buildTrainingGraph } from '../../src/training/onnx/graph/build-training-graph.js';
 import type { DepthwiseFilterGradient, PointwiseConv } from '../../src/training/onnx/graph/conv-gradients.js';
 import type { ReluGradient } from '../../src/training/onnx/graph/elementwise.js';
@@ -68,13 +69,15 @@ for (const variant of variants) {
     optimizer: { type: values.optimizer as 'adam' },
     batchSize: batch,
     // A variant is a depthwise filter gradient, then optionally '/conv' or '/matmul' (pointwise
-    // convolutions), '/where' or '/mask' (ReLU gradient) and '/taps' or '/indices' (max-pool
-    // gradient), e.g. groupedConv/conv/where/indices.
+    // convolutions), '/where' or '/mask' (ReLU gradient), '/taps' or '/indices' (max-pool
+    // gradient) and '/nchwc' (depthwise convolutions on ONNX Runtime's NCHWc kernel), e.g.
+    // groupedConv/conv/where/indices/nchwc (the trainer's CPU flavour).
     formulation: {
       depthwiseFilterGradient: variant.split('/')[0] as DepthwiseFilterGradient,
       pointwise: (variant.split('/')[1] ?? 'conv') as PointwiseConv,
       reluGradient: (variant.split('/')[2] ?? 'where') as ReluGradient,
       maxPoolGradient: (variant.split('/')[3] ?? 'taps') as 'taps' | 'indices',
+      nchwcBlock: variant.split('/')[4] === 'nchwc' ? await nchwcBlockSize(ort) : null,
     },
   });
   const session = await ort.InferenceSession.create(graph.bytes, {

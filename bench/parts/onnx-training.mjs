@@ -1,7 +1,8 @@
 // One bench part: training steps on ONNX Runtime (createOnnxTrainer from xception-ts/onnx,
 // Adam, categorical cross-entropy) of the Keras Xception with 10 classes at one input size and
 // batch, in a fresh process with no heap cap. Prints one JSON line: step times, images per
-// second, the time to build the graph and session, and the process' peak RSS.
+// second, the time to build the graph and session, the model's multiply-adds per image, and the
+// process' peak RSS.
 // --freeze-backbone: transfer learning (freezeBackbone: only the new 10-class head trains).
 // --inference: afterwards, createOnnxClassifier's run(input, batch) on the exportOnnx graph of the
 //   same model, same batch and threads (one session at a time), and the step's throughput as a
@@ -17,6 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { createXception, freezeBackbone, unfreeze } from '../../dist/index.js';
 import { createOnnxClassifier, createOnnxTrainer, exportOnnx } from '../../dist/onnx.js';
 import { median } from '../../scripts/image.mjs';
+import { multiplyAdds } from './model-macs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -95,6 +97,7 @@ if (values.inference) {
 }
 console.log(JSON.stringify({
   engine: 'onnxruntime-node', ortVersion: ort.env?.versions?.common ?? null, device: trainer.device, preset: values.preset, size, batch, steps: stepMs.length,
+  macsPerImage: multiplyAdds(model),
   frozenBackbone: frozen, inference, rebuild,
   stepMedianMs: medianMs, stepMs, imagesPerSecond: (batch * 1000) / medianMs, createMs, syncMs,
   firstLoss: losses[0], lastLoss: losses.at(-1),

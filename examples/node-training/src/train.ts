@@ -17,7 +17,7 @@ import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backend.js
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { folderData, writeStripes } from './data.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, fashionMnist } from './fashion-mnist.js';
-import { buildModel } from './model.js';
+import { buildModel, type ComposedPreset } from './model.js';
 import { progressBar } from './progress.js';
 
 const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
@@ -30,7 +30,8 @@ const USAGE = `Usage: npm run train -- (--data <dir> | --synthetic) [options]
   --test-samples N      Fashion-MNIST test images used (default 10000).
   --synthetic           Generate a learnable data set (stripes at one angle per class).
   --classes N           Classes of the generated data set (default 4).
-  --preset P            ${listPresets().join(', ')}, or narrow (default narrow with --synthetic, else keras).
+  --preset P            ${listPresets().join(', ')}, or narrow or small (Xception's blocks sized for
+                        quick CPU runs and 28–32 px images; default narrow with --synthetic, else keras).
   --input-size N        Square input size (default 150).
   --batch-size N        (default 16)
   --epochs N            (default 10)
@@ -143,7 +144,7 @@ if (values.resume) {
   log(`Resuming after epoch ${state.epoch} from ${checkpointDir}.`);
   if (state.epoch >= epochs) log(`Already trained for ${state.epoch} epochs; pass a larger --epochs to continue.`);
 } else {
-  const preset = (values.preset ?? (values.synthetic ? 'narrow' : fashion ? 'postact' : 'keras')) as XceptionPresetName | 'narrow';
+  const preset = (values.preset ?? (values.synthetic ? 'narrow' : fashion ? 'postact' : 'keras')) as XceptionPresetName | ComposedPreset;
   const momentum = batchNormMomentum(values['bn-momentum']!, epochs * stepsPerEpoch);
   log(`BatchNormalization momentum: ${momentum}${values['bn-momentum'] === 'auto' ? ` (auto, for ${epochs * stepsPerEpoch} steps; --bn-momentum to set it)` : ''}.`);
   model = await buildModel({

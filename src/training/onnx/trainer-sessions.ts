@@ -2,6 +2,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { OnnxRuntime } from '../../onnx/onnx-classifier.js';
 import { openSessionOnDevice, type OnnxDeviceInfo, type OpenedSession } from '../../onnx/onnx-device.js';
+import { cpuFormulation } from './cpu-kernels.js';
 import { buildEvaluationGraph } from './graph/build-evaluation-graph.js';
 import { buildTrainingGraph } from './graph/build-training-graph.js';
 import type { EvaluationGraph, TrainingGraph } from './graph/training-graph.js';
@@ -58,18 +59,15 @@ export function createTrainerSessions(model: LayersModel, ort: OnnxRuntime, sett
     let entry = sessions.get(key);
     if (!entry) {
       entry = (async () => {
-        // ONNX Runtime's CPU provider alone gets the max-pool gradient through MaxPool's Indices
-        // (6 % faster per step at 150×150 batch 8); other providers the standard-operator one.
-        const { session, graph } = await open<TrainingGraph | EvaluationGraph>(async (providers) =>
-          kind === 'train'
-            ? buildTrainingGraph(model, {
-                optimizer: settings.optimizer,
-                loss: settings.loss,
-                batchSize: batch,
-                formulation: { maxPoolGradient: providers.every((p) => p === 'cpu') ? 'indices' : 'taps' },
-              })
-            : buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch }),
-        );
+        // ONNX Runtime's CPU provider alone gets the CPU flavour (cpu-kernels.ts: the max-pool
+        // gradient through MaxPool's Indices, depthwise convolutions on its NCHWc kernel); other
+        // providers the standard-operator graph.
+        const { session, graph } = await open<TrainingGraph | EvaluationGraph>(async (providers) => {
+          const formulation = providers.every((p) => p === 'cpu') ? await cpuFormulation(ort) : {};
+          return kind === 'train'
+            ? buildTrainingGraph(model, { optimizer: settings.optimizer, loss: settings.loss, batchSize: batch, formulation })
+            : buildEvaluationGraph(model, { loss: settings.loss, batchSize: batch, formulation });
+        });
         // The session holds its own copy of the model; with a frozen backbone as initializers
         // the bytes are the size of the weights (84 MB for Xception): do not keep them twice.
         return { session: session as unknown as Session, graph: { ...graph, bytes: new Uint8Array(0) } };

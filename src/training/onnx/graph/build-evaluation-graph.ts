@@ -1,5 +1,5 @@
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
-import { DEFAULT_FORMULATION } from './conv-gradients.js';
+import { DEFAULT_FORMULATION, type ConvFormulation } from './conv-gradients.js';
 import { DifferentiableGraph, type Weight } from './differentiable-graph.js';
 import { layoutOf, writeForward, type ForwardContext } from './layer-translation.js';
 import { softmaxCrossEntropy } from './loss.js';
@@ -14,6 +14,8 @@ export interface BuildEvaluationGraphOptions {
   /** Default `{ type: 'categoricalCrossentropy' }`. */
   loss?: LossConfig;
   batchSize: number;
+  /** Formulation switches (see buildTrainingGraph); the evaluation graph reads `nchwcBlock`. */
+  formulation?: Partial<ConvFormulation>;
 }
 
 const WHAT = 'buildEvaluationGraph';
@@ -42,7 +44,7 @@ export function buildEvaluationGraph(model: LayersModel, options: BuildEvaluatio
   const ctx: ForwardContext = {
     d,
     training: false,
-    formulation: DEFAULT_FORMULATION,
+    formulation: { ...DEFAULT_FORMULATION, ...options.formulation },
     weight(variable, kind, shape, toOnnx, fromOnnx) {
       const known = weights.get(variable);
       if (known) return known;

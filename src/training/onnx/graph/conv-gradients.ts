@@ -1,6 +1,7 @@
 import type { DifferentiableGraph, Value, Weight } from './differentiable-graph.js';
 import type { ReluGradient } from './elementwise.js';
 import { int, ints, type Attribute } from './graph-writer.js';
+import { nchwcDepthwiseConv, nchwcTakes } from './nchwc-depthwise.js';
 
 /**
  * Convolutions (full, 1×1, depthwise) forward in NCHW and their gradients,
@@ -86,9 +87,15 @@ export interface ConvFormulation {
    * slices and a one-hot ConvTranspose (standard operators every provider runs).
    */
   maxPoolGradient: 'indices' | 'taps';
+  /**
+   * ONNX Runtime's NCHWc block on the machine that runs the graph, for a graph its CPU provider
+   * alone runs: depthwise convolutions (forward and the stride-1 input gradient) then use its
+   * `com.microsoft.nchwc` Conv (see {@link nchwcDepthwiseConv}); `null`: the standard Conv.
+   */
+  nchwcBlock: number | null;
 }
 
-export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv', reluGradient: 'where', maxPoolGradient: 'taps' };
+export const DEFAULT_FORMULATION: ConvFormulation = { depthwiseFilterGradient: 'groupedConv', pointwise: 'conv', reluGradient: 'where', maxPoolGradient: 'taps', nchwcBlock: null };
 
 /**
  * A convolution with one group: `kernel` is OIHW [out, in, kh, kw], `bias`
@@ -186,8 +193,12 @@ export function depthwiseConv2d(
   const { g } = d;
   const [n, channels] = x.shape as [number, number];
   const group = int('group', channels);
+  const nchwc = formulation.nchwcBlock !== null && nchwcTakes(channels, geometry.strides, geometry.dilations) ? formulation.nchwcBlock : null;
+  const convolved = nchwc
+    ? nchwcDepthwiseConv(g, x.name, kernel.name, channels, geometry.kernel, geometry.pads, nchwc, hint)
+    : g.op('Conv', [x.name, kernel.name, ...(bias ? [bias.name] : [])], hint, [...attributes(geometry), group]);
   const y: Value = {
-    name: g.op('Conv', [x.name, kernel.name, ...(bias ? [bias.name] : [])], hint, [...attributes(geometry), group]),
+    name: nchwc && bias ? g.op('Add', [convolved, g.op('Reshape', [bias.name, g.int64s([channels, 1, 1])], `${hint}/bias_b`)], `${hint}/biased`) : convolved,
     shape: [n, channels, geometry.outHeight, geometry.outWidth],
   };
   d.record(y, [x], [kernel, bias], (dy) => {
@@ -215,12 +226,14 @@ export function depthwiseConv2d(
         const pads = [span(0) - 1 - top, span(1) - 1 - left, span(0) - 1 - bottom, span(1) - 1 - right];
         d.addGradient(
           x,
-          g.op('Conv', [dy, flipped], `${hint}/input_grad`, [
-            ints('kernel_shape', geometry.kernel),
-            ints('dilations', geometry.dilations),
-            ints('pads', pads),
-            group,
-          ]),
+          nchwc
+            ? nchwcDepthwiseConv(g, dy, flipped, channels, geometry.kernel, pads, nchwc, `${hint}/input_grad`)
+            : g.op('Conv', [dy, flipped], `${hint}/input_grad`, [
+                ints('kernel_shape', geometry.kernel),
+                ints('dilations', geometry.dilations),
+                ints('pads', pads),
+                group,
+              ]),
         );
       } else {
         d.addGradient(x, transposedConv(d, dy, kernel.name, geometry, channels, hint));

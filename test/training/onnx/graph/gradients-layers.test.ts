@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { separableBlock } from '../../../../src/index.js';
 import { buildEvaluationGraph } from '../../../../src/training/onnx/graph/build-evaluation-graph.js';
 import { buildTrainingGraph } from '../../../../src/training/onnx/graph/build-training-graph.js';
+import { cpuFormulation } from '../../../../src/training/onnx/cpu-kernels.js';
 import { modelProtoType } from '../../../../src/onnx/onnx-schema.js';
 import { useBackend } from '../../../helpers/backend.js';
 import { compareGradients, runOnnx, stateFeeds, worst, randomizeSeeded } from '../../../helpers/onnx-training.js';
@@ -172,6 +173,71 @@ describe('evaluation graph', () => {
     const loss = tf.losses.softmaxCrossEntropy(labels, expected).dataSync()[0]!;
     expect(Math.abs((out[evaluation.loss]!.data[0] as number) - loss) / loss).toBeLessThan(1e-5);
     tf.dispose([images, labels, expected, actual]);
+    model.dispose();
+  });
+});
+
+describe("the CPU provider's flavour (depthwise convolutions on ONNX Runtime's NCHWc kernel)", () => {
+  /** The graph's com.microsoft.nchwc Conv nodes. */
+  function nchwcConvolutions(bytes: Uint8Array): number {
+    const nodes = (modelProtoType().decode(bytes) as unknown as { graph: { node: { op_type: string; domain?: string }[] } }).graph.node;
+    return nodes.filter((n) => n.domain === 'com.microsoft.nchwc' && n.op_type === 'Conv').length;
+  }
+
+  /** Stride-1 depthwise convolutions on 4 channels (padded to a whole NCHWc block) with a bias, and on 8 inside a separable conv. */
+  function depthwiseModel(): tf.LayersModel {
+    const input = tf.input({ shape: [12, 12, 4], name: 'images' });
+    // No BatchNormalization right after the biased convolution: it would make the bias' gradient exactly 0.
+    let x = apply(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: true, name: 'dw' }), input);
+    x = apply(tf.layers.activation({ activation: 'relu', name: 'dw_act' }), x);
+    x = apply(tf.layers.batchNormalization({ name: 'dw_bn' }), x);
+    x = apply(tf.layers.separableConv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false, name: 'sep' }), x);
+    x = apply(tf.layers.separableConv2d({ filters: 8, kernelSize: 3, padding: 'valid', useBias: false, name: 'sep_valid' }), x);
+    x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool' }), x);
+    x = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), x);
+    const model = tf.model({ inputs: input, outputs: apply(tf.layers.dense({ units: 3, name: 'logits' }), x) });
+    randomizeSeeded(model, 4);
+    return model;
+  }
+
+  it('writes NCHWc nodes and its gradients equal tfjs', async () => {
+    const ort = await import('onnxruntime-node');
+    const formulation = await cpuFormulation(ort);
+    expect(formulation.nchwcBlock).toBeGreaterThanOrEqual(4);
+    // depthwiseModel: dw, sep and sep_valid forward, sep's and sep_valid's input gradients (dw reads
+    // the images, which need none): 5; smallModel: sep only (the dilated block's and the strided
+    // depthwise convolutions keep the standard Conv).
+    for (const [model, convolutions] of [[depthwiseModel(), 5], [smallModel('avg', false).model, 2]] as const) {
+      let nchwcNodes = 0;
+      const result = await compareGradients(
+        model,
+        (batchSize) => {
+          const graph = buildTrainingGraph(model, { optimizer: sgd, batchSize, outputGradients: true, formulation });
+          nchwcNodes = nchwcConvolutions(graph.bytes);
+          return graph;
+        },
+        { batchSize: 2 },
+      );
+      expect(nchwcNodes).toBe(convolutions);
+      expect(Math.abs(result.loss[0] - result.loss[1]) / result.loss[1]).toBeLessThan(1e-5);
+      expect(worst(result.errors)[1]).toBeLessThan(1e-4);
+      model.dispose();
+    }
+  });
+
+  it('its evaluation graph equals model.predict', async () => {
+    const ort = await import('onnxruntime-node');
+    const model = depthwiseModel();
+    const evaluation = buildEvaluationGraph(model, { batchSize: 2, formulation: await cpuFormulation(ort) });
+    const images = tf.randomUniform([2, 12, 12, 4], -1, 1, 'float32', 6);
+    const feeds = stateFeeds(evaluation);
+    feeds[evaluation.images] = new ort.Tensor('float32', Float32Array.from(images.dataSync()), images.shape);
+    feeds[evaluation.labels] = new ort.Tensor('float32', Float32Array.from(tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).toFloat().dataSync()), [2, 3]);
+    const out = await runOnnx(evaluation.bytes, feeds);
+    const expected = model.predict(images) as tf.Tensor;
+    const actual = tf.tensor(out[evaluation.logits]!.data as Float32Array, expected.shape);
+    expect(tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]).toBeLessThan(1e-5 * tf.max(tf.abs(expected)).dataSync()[0]!);
+    tf.dispose([images, expected, actual]);
     model.dispose();
   });
 });
