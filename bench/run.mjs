@@ -42,10 +42,11 @@ const onnxTrain = (size, batch, steps) =>
   part(`training step ONNX Runtime ${size}×${size} batch ${batch}`, node, [
     'bench/parts/onnx-training.mjs', '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--warmup', '1',
   ]);
-// 299×299 batch 32 peaked near 20 GB by extrapolation (batch 8: 6.0 GB RSS, mostly activations): run it only
-// when that much memory is free, and say so in the table otherwise.
-const BIG_BATCH_BYTES = 21e9;
 const trainOnnx = [onnxTrain(150, 8, RUNS), onnxTrain(299, 8, RUNS)];
+// 299×299 batch 32 needs about 3.4× batch 8's peak RSS (mostly activations; 20.4 GB beside 6.0 GB
+// on 2026-12-02): run it only when that much memory is free, and say so in the table otherwise
+// (the kernel kills a process that runs out, as it did here with 23 GB free and a 7.5 GB batch 8).
+const BIG_BATCH_BYTES = 3.6 * trainOnnx[1].peakRssBytes;
 // Transfer learning (freezeBackbone: frozen weights are initializers, only the new head trains)
 // beside createOnnxClassifier's inference on the same model, batch and threads.
 const TRANSFER = { size: 299, batch: 16 };
