@@ -127,7 +127,9 @@ describe.skipIf(!ready)('training on the WebGPU provider (SwiftShader)', () => {
       expect(worst[1], `worst: ${worst[0]}`).toBeLessThan(preset === 'xception41' ? 1e-3 : 1e-4);
     }, 240_000);
 
-    it('every node of the training graph (Adam, sparse labels) and of the evaluation graph runs on WebGPU', async () => {
+    // postact's graphs hold keras' operator types in another order: placement is checked on keras
+    // and xception41 (strided separable convolutions), which keeps npm test under 10 minutes.
+    it.skipIf(preset === 'postact')('every node of the training graph (Adam, sparse labels) and of the evaluation graph runs on WebGPU', async () => {
       const loss = { type: 'sparseCategoricalCrossentropy' } as const;
       const ids = tf.tensor1d([0, 2], 'int32');
       const training = await buildTrainingGraph(model, { optimizer: { type: 'adam' }, batchSize: 2, loss });
