@@ -173,8 +173,7 @@ export class GraphWriter {
         for (const node of this.nodes) if (node.input.includes(current)) node.input = node.input.map((i) => (i === current ? name : i));
         this.producers.delete(current);
         this.producers.set(name, producer);
-        this.renamed.set(value, name);
-        if (current !== value) this.renamed.set(current, name);
+        this.renamed.set(value, name); // here current === value: a renamed value is an output already
       } else {
         this.nodes.push({ op_type: 'Identity', input: [current], output: [name], name, attribute: [] });
       }
